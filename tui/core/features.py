@@ -1,0 +1,116 @@
+"""Derived request features that conditions and segments can read.
+
+Each feature is computed at most once per request, on first use: a policy
+that never mentions `detected_language` never runs language detection.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+FEATURES = (
+    "prompt_tokens",
+    "prompt_chars",
+    "turns",
+    "detected_language",
+    "has_code",
+)
+
+# A fenced block, or a line that reads like a statement in a common language.
+_CODE_PATTERN = re.compile(
+    r"```|~~~"
+    r"|^\s*(def|class|import|from|function|const|let|var|public|private|return"
+    r"|SELECT|INSERT|UPDATE|#include|package|fn|func)\b.*[:;{(=]"
+    r"|^\s*[}\])];?\s*$"
+    r"|=>|\b\w+\([^()\n]*\)\s*[{;]",
+    re.MULTILINE,
+)
+
+
+class RequestFeatures:
+    """One request as rules see it: metadata plus lazily derived features.
+
+    `tokenizer_model` is the LiteLLM model string whose tokenizer counts
+    `prompt_tokens`.
+    """
+
+    def __init__(
+        self,
+        metadata: dict | None,
+        prompt: str | None = None,
+        messages: list | None = None,
+        tokenizer_model: str = "gpt-4o",
+    ):
+        self.metadata = metadata if isinstance(metadata, dict) else {}
+        self.prompt = prompt
+        self.messages = messages
+        self.tokenizer_model = tokenizer_model
+
+    @classmethod
+    def from_dict(cls, request: dict, tokenizer_model: str = "gpt-4o"):
+        """Build from a request dict as a service sends it (prompt or messages)."""
+        return cls(
+            request.get("metadata"),
+            request.get("prompt"),
+            request.get("messages"),
+            tokenizer_model,
+        )
+
+    @cached_property
+    def text(self) -> str:
+        """The prompt text: `prompt`, or every message's text joined by newlines."""
+        if isinstance(self.prompt, str):
+            return self.prompt
+        return "\n".join(_message_texts(self.messages))
+
+    @cached_property
+    def prompt_chars(self) -> int:
+        # len() of a Python str counts Unicode code points.
+        return len(self.text)
+
+    @cached_property
+    def prompt_tokens(self) -> int:
+        from .tokens import count_request_tokens
+
+        source = self.prompt if isinstance(self.prompt, str) else self.messages
+        return count_request_tokens(source or "", self.tokenizer_model).tokens
+
+    @cached_property
+    def turns(self) -> int:
+        """User turns: 1 for a bare prompt, else the number of user messages."""
+        if isinstance(self.prompt, str) or not isinstance(self.messages, list):
+            return 1
+        users = [m for m in self.messages if isinstance(m, dict) and m.get("role") == "user"]
+        return len(users)
+
+    @cached_property
+    def detected_language(self) -> str | None:
+        from .language import detect_language
+
+        return detect_language(self.text)
+
+    @cached_property
+    def has_code(self) -> bool:
+        return _CODE_PATTERN.search(self.text) is not None
+
+    def feature(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+def _message_texts(messages: Any) -> list[str]:
+    if not isinstance(messages, list):
+        return []
+    texts = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+    return texts

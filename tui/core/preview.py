@@ -1,0 +1,350 @@
+"""Preview: what a policy does to a sample, per segment and in total.
+
+For each request the preview records where it is routed, its grades under the
+baseline model and under the routed model, and the cost of both. Segments
+then aggregate those rows. The JSON form (`Preview.to_json`) is a contract
+that users' CI reads, so its keys change only with a new schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .evaluate import compile_condition, read_field
+from .features import RequestFeatures
+from .policy import Policy
+from .router import Router
+from .stats import GroupStats, status_for
+
+MISSING_VALUE = None
+
+
+@dataclass(slots=True)
+class RoutedRequest:
+    """One request after routing: the row every view of the preview reads."""
+
+    request: Any  # samples.Request
+    features: RequestFeatures
+    rule_index: int
+    alias: str
+    model: str
+    baseline_grade: float | None
+    routed_grade: float | None
+    baseline_cost: float | None
+    routed_cost: float | None
+    segments: dict[str, Any]
+
+    @property
+    def graded(self) -> bool:
+        return self.baseline_grade is not None and self.routed_grade is not None
+
+
+@dataclass
+class SegmentRow:
+    dimension: str | None  # None for the totals row
+    value: Any
+    stats: GroupStats
+    max_regression: float
+    min_samples: int
+    aliases: list[str]
+
+    @property
+    def status(self) -> str:
+        return status_for(
+            self.stats.graded, self.stats.regression, self.max_regression, self.min_samples
+        )
+
+    def to_json(self) -> dict:
+        stats = self.stats
+        interval = stats.regression_interval()
+        return {
+            "dimension": self.dimension,
+            "value": self.value,
+            "requests": stats.requests,
+            "graded": stats.graded,
+            "share": stats.share(self.aliases),
+            "baseline_quality": stats.baseline_quality,
+            "routed_quality": stats.routed_quality,
+            "regression": stats.regression,
+            "regression_interval": list(interval) if interval else None,
+            "max_regression": self.max_regression,
+            "min_samples": self.min_samples,
+            "status": self.status,
+            "baseline_cost": stats.cost("baseline"),
+            "routed_cost": stats.cost("routed"),
+        }
+
+
+@dataclass
+class RuleRow:
+    name: str
+    route: str
+    matched: float  # weighted requests this rule routed (first match)
+    matches_alone: float  # weighted requests its condition holds for, in isolation
+    status: str  # "ok", "unmatched" or "shadowed"
+    shadowed_by: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "route": self.route,
+            "matched": self.matched,
+            "matches_alone": self.matches_alone,
+            "status": self.status,
+            "shadowed_by": self.shadowed_by,
+        }
+
+
+@dataclass
+class Exposure:
+    field: str
+    tenants: dict[Any, GroupStats]
+    aliases: list[str]
+    missing: int  # requests without the tenant field
+
+    @property
+    def mixed(self) -> list[Any]:
+        return [t for t, s in self.tenants.items() if sum(1 for v in s.by_alias.values() if v > 0) > 1]
+
+    def to_json(self) -> dict:
+        return {
+            "field": self.field,
+            "tenants": [
+                {"tenant": tenant, "requests": stats.requests, "share": stats.share(self.aliases)}
+                for tenant, stats in sorted(self.tenants.items(), key=lambda item: str(item[0]))
+            ],
+            "tenant_count": len(self.tenants),
+            "mixed_tenants": len(self.mixed),
+            "requests_without_tenant": self.missing,
+        }
+
+
+@dataclass
+class Preview:
+    policy: Policy
+    rows: list[RoutedRequest]
+    totals: SegmentRow
+    segments: list[SegmentRow]
+    rules: list[RuleRow]
+    exposure: Exposure
+    warnings: list[str]
+
+    @property
+    def aliases(self) -> list[str]:
+        return self.policy.aliases
+
+    def dimension_rows(self, dimension: str) -> list[SegmentRow]:
+        return [row for row in self.segments if row.dimension == dimension]
+
+    @property
+    def failing(self) -> list[SegmentRow]:
+        return [row for row in self.segments if row.status == "fail"]
+
+    @property
+    def insufficient(self) -> list[SegmentRow]:
+        return [row for row in self.segments if row.status == "insufficient"]
+
+    def to_json(self) -> dict:
+        totals = self.totals.to_json()
+        return {
+            "policy": {"name": self.policy.name, "version": self.policy.version},
+            "baseline": self.policy.budgets.baseline,
+            "requests": self.totals.stats.requests,
+            "graded": self.totals.stats.graded,
+            "totals": {
+                key: totals[key]
+                for key in (
+                    "share",
+                    "baseline_quality",
+                    "routed_quality",
+                    "regression",
+                    "regression_interval",
+                    "max_regression",
+                    "status",
+                    "baseline_cost",
+                    "routed_cost",
+                )
+            },
+            "rules": [rule.to_json() for rule in self.rules],
+            "segments": [row.to_json() for row in self.segments],
+            "exposure": self.exposure.to_json(),
+            "warnings": self.warnings,
+        }
+
+
+# --- computing ----------------------------------------------------------------
+
+
+GradeFn = Callable[[Any, str], float | None]
+
+
+def recorded_grade(request, model: str) -> float | None:
+    output = request.outputs.get(model)
+    return None if output is None else output.grade
+
+
+def compute_preview(
+    policy: Policy,
+    requests: Sequence[Any],
+    *,
+    router: Router | None = None,
+    grade: GradeFn = recorded_grade,
+    costs: Any = None,
+) -> Preview:
+    """Route every request and aggregate per segment, per rule and per tenant.
+
+    `grade(request, model)` supplies grades (recorded ones by default; the
+    checks module can add grades derived from output checks). `costs` is a
+    CostModel; None builds one from LiteLLM's price map.
+    """
+    router = router or Router(policy)
+    if costs is None:
+        from .costing import CostModel
+
+        costs = CostModel(policy)
+    baseline_model = policy.model_for(policy.budgets.baseline)
+    rows = [_route_one(policy, router, request, baseline_model, grade, costs) for request in requests]
+
+    aliases = policy.aliases
+    totals = SegmentRow(None, None, _aggregate(rows), *policy.budget_for(None, None), aliases)
+    segments = _segment_rows(policy, rows, aliases)
+    rules = _rule_rows(policy, rows)
+    exposure = _exposure(policy, rows)
+    warnings = _warnings(policy, rules, costs, totals)
+    return Preview(policy, rows, totals, segments, rules, exposure, warnings)
+
+
+def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedRequest:
+    features = RequestFeatures(
+        request.metadata, request.prompt, request.messages, policy.tokenizer_model
+    )
+    index = router.route_index(features)
+    alias = router.routes[index]
+    model = policy.model_for(alias)
+    segments = {name: _segment_value(spec.ref, features) for name, spec in policy.segments.items()}
+    baseline_cost = costs.request_cost(request, baseline_model)
+    routed_cost = baseline_cost if model == baseline_model else costs.request_cost(request, model)
+    return RoutedRequest(
+        request,
+        features,
+        index,
+        alias,
+        model,
+        grade(request, baseline_model),
+        grade(request, model),
+        baseline_cost,
+        routed_cost,
+        segments,
+    )
+
+
+def _segment_value(ref, features) -> Any:
+    value = read_field(ref, features)
+    if isinstance(value, dict | list):
+        return str(value)
+    return value
+
+
+def _aggregate(rows) -> GroupStats:
+    stats = GroupStats()
+    for row in rows:
+        _add(stats, row)
+    return stats
+
+
+def _add(stats: GroupStats, row: RoutedRequest) -> None:
+    stats.add(
+        row.request.weight,
+        row.alias,
+        row.baseline_grade,
+        row.routed_grade,
+        row.baseline_cost,
+        row.routed_cost,
+    )
+
+
+def _segment_rows(policy: Policy, rows, aliases) -> list[SegmentRow]:
+    result = []
+    for dimension in policy.segments:
+        groups: dict[Any, GroupStats] = {}
+        for row in rows:
+            value = row.segments[dimension]
+            stats = groups.get(value)
+            if stats is None:
+                stats = groups[value] = GroupStats()
+            _add(stats, row)
+        for value in sorted(groups, key=_value_order):
+            budget, min_samples = policy.budget_for(dimension, value)
+            result.append(SegmentRow(dimension, value, groups[value], budget, min_samples, aliases))
+    return result
+
+
+def _value_order(value) -> tuple:
+    return (value is None, str(value))
+
+
+def _rule_rows(policy: Policy, rows) -> list[RuleRow]:
+    fired = [0.0] * (len(policy.rules) + 1)
+    for row in rows:
+        fired[row.rule_index] += row.request.weight
+
+    result = []
+    for index, rule in enumerate(policy.rules):
+        holds = compile_condition(rule.condition)
+        alone = 0.0
+        shadowers: dict[int, float] = {}
+        for row in rows:
+            if holds(row.features):
+                alone += row.request.weight
+                if row.rule_index < index:
+                    shadowers[row.rule_index] = shadowers.get(row.rule_index, 0.0) + 1
+        status = "ok"
+        if alone == 0:
+            status = "unmatched"
+        elif fired[index] == 0:
+            status = "shadowed"
+        shadowed_by = [policy.rules[i].name for i in sorted(shadowers)] if status == "shadowed" else []
+        result.append(RuleRow(rule.name, rule.route, fired[index], alone, status, shadowed_by))
+    default = fired[len(policy.rules)]
+    result.append(RuleRow("default", policy.default, default, default, "ok"))
+    return result
+
+
+def _exposure(policy: Policy, rows) -> Exposure:
+    tenants: dict[Any, GroupStats] = {}
+    missing = 0
+    for row in rows:
+        tenant = read_field(policy.exposure_field, row.features)
+        if tenant is None:
+            missing += 1
+            continue
+        if isinstance(tenant, dict | list):
+            tenant = str(tenant)
+        stats = tenants.get(tenant)
+        if stats is None:
+            stats = tenants[tenant] = GroupStats()
+        stats.requests += row.request.weight
+        stats.by_alias[row.alias] = stats.by_alias.get(row.alias, 0.0) + row.request.weight
+    return Exposure(policy.exposure_field.name, tenants, policy.aliases, missing)
+
+
+def _warnings(policy, rules, costs, totals) -> list[str]:
+    warnings = []
+    for rule in rules:
+        if rule.status == "unmatched":
+            warnings.append(f"rule '{rule.name}' matches no request in the sample")
+        elif rule.status == "shadowed":
+            warnings.append(
+                f"rule '{rule.name}' never fires: earlier rules ("
+                + ", ".join(rule.shadowed_by)
+                + ") take every request it matches"
+            )
+    warnings.extend(costs.warnings())
+    if totals.stats.graded == 0:
+        warnings.append(
+            "no request has grades for both the baseline and the routed model,"
+            " so quality cannot be computed"
+        )
+    return warnings

@@ -1,0 +1,151 @@
+"""Rich tables for the preview and gate commands."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .format import fmt_cost, fmt_interval, fmt_points, fmt_share, fmt_value, status_word
+
+STATUS_STYLE = {"fail": "bold red", "insufficient": "yellow", "pass": "green"}
+STATUS_ORDER = {"fail": 0, "insufficient": 1, "pass": 2}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def segment_table(preview, dimension: str) -> Table:
+    rows = sorted(
+        preview.dimension_rows(dimension),
+        key=lambda row: (STATUS_ORDER[row.status], -(row.stats.regression or 0)),
+    )
+    table = Table(title=f"segments by {dimension}", title_justify="left", expand=False)
+    table.add_column("status")
+    table.add_column(dimension)
+    table.add_column("requests", justify="right")
+    table.add_column("graded", justify="right")
+    for alias in preview.aliases:
+        table.add_column(f"% {alias}", justify="right")
+    table.add_column("baseline q", justify="right")
+    table.add_column("routed q", justify="right")
+    table.add_column("regression", justify="right")
+    table.add_column("95% interval", justify="right")
+    table.add_column("budget", justify="right")
+    table.add_column("cost base", justify="right")
+    table.add_column("cost routed", justify="right")
+    for row in rows:
+        stats = row.stats
+        share = stats.share(preview.aliases)
+        table.add_row(
+            Text(status_word(row.status), style=STATUS_STYLE[row.status]),
+            fmt_value(row.value),
+            f"{stats.requests:g}",
+            str(stats.graded),
+            *(fmt_share(share[alias]) for alias in preview.aliases),
+            fmt_share(stats.baseline_quality),
+            fmt_share(stats.routed_quality),
+            fmt_points(stats.regression),
+            fmt_interval(stats.regression_interval()),
+            fmt_points(row.max_regression),
+            fmt_cost(stats.cost("baseline")),
+            fmt_cost(stats.cost("routed")),
+        )
+    return table
+
+
+def rules_table(preview) -> Table:
+    table = Table(title="rules (first match wins)", title_justify="left")
+    table.add_column("rule")
+    table.add_column("route")
+    table.add_column("routed", justify="right")
+    table.add_column("matches alone", justify="right")
+    table.add_column("note")
+    for rule in preview.rules:
+        note = ""
+        if rule.status == "unmatched":
+            note = "DEAD: matches no request"
+        elif rule.status == "shadowed":
+            note = "DEAD: shadowed by " + ", ".join(rule.shadowed_by)
+        table.add_row(
+            rule.name,
+            rule.route,
+            f"{rule.matched:g}",
+            f"{rule.matches_alone:g}",
+            Text(note, style="yellow" if note else ""),
+        )
+    return table
+
+
+def totals_line(preview) -> Text:
+    stats = preview.totals.stats
+    base = stats.cost("baseline")
+    routed = stats.cost("routed")
+    saved = "unknown"
+    if base is not None and routed is not None and base > 0:
+        saved = f"{fmt_cost(base - routed)} ({(base - routed) / base:.1%})"
+    status = preview.totals.status
+    text = Text()
+    text.append(f"total: {stats.requests:g} requests, {stats.graded} graded; ")
+    text.append("share " + ", ".join(
+        f"{alias} {fmt_share(value)}" for alias, value in stats.share(preview.aliases).items()
+    ))
+    text.append(f"; global regression {fmt_points(stats.regression)}")
+    text.append(f" (budget {fmt_points(preview.totals.max_regression)}, ")
+    text.append(status_word(status), style=STATUS_STYLE[status])
+    text.append(f"); cost {fmt_cost(base)} -> {fmt_cost(routed)}, saved {saved}")
+    return text
+
+
+def print_preview(preview, console: Console | None = None) -> None:
+    console = console or _console()
+    policy = preview.policy
+    console.print(
+        f"policy {policy.name} v{policy.version}, baseline '{policy.budgets.baseline}'"
+        f" ({policy.model_for(policy.budgets.baseline)})"
+    )
+    for dimension in policy.segments:
+        console.print(segment_table(preview, dimension))
+    console.print(rules_table(preview))
+    exposure = preview.exposure
+    console.print(
+        f"exposure by {exposure.field}: {len(exposure.tenants)} tenants,"
+        f" {len(exposure.mixed)} served by more than one model"
+    )
+    console.print(totals_line(preview))
+    failing = len(preview.failing)
+    if failing:
+        console.print(Text(f"{failing} segment(s) FAIL their budget", style="bold red"))
+    for warning in preview.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def print_gate(preview, strict: bool, console: Console | None = None) -> None:
+    console = console or _console()
+    failing = preview.failing
+    insufficient = preview.insufficient
+    for row in failing:
+        console.print(
+            Text(
+                f"FAIL {row.dimension}={fmt_value(row.value)}: regression"
+                f" {fmt_points(row.stats.regression)} > budget {fmt_points(row.max_regression)}"
+                f" ({row.stats.graded} graded)",
+                style="bold red",
+            )
+        )
+    for row in insufficient:
+        label = "FAIL" if strict else "note"
+        console.print(
+            Text(
+                f"{label} {row.dimension}={fmt_value(row.value)}: insufficient evidence,"
+                f" {row.stats.graded} graded < min_samples {row.min_samples}",
+                style="yellow",
+            )
+        )
+    console.print(totals_line(preview))
+    blocked = failing or (strict and insufficient)
+    if blocked:
+        console.print(Text("gate: FAILED", style="bold red"))
+    else:
+        console.print(Text("gate: passed", style="green"))
