@@ -13,25 +13,24 @@ from collections import Counter
 
 class CostModel:
     def __init__(self, policy):
-        from . import pricing
-
-        self._pricing = pricing
         self._overrides = {spec.model: spec.price for spec in policy.models.values() if spec.price}
-        self._priced: dict[str, bool] = {}
-        self._prompt_tokens: dict[tuple[int, str], int] = {}
+        self._rates: dict[str, tuple[float, float] | None] = {}
         self.unpriced: Counter = Counter()
         self.missing_output: Counter = Counter()
 
+    def rates(self, model: str) -> tuple[float, float] | None:
+        """USD per (input token, output token), resolved once per model."""
+        if model not in self._rates:
+            self._rates[model] = _resolve_rates(model, self._overrides.get(model))
+        return self._rates[model]
+
     def has_price(self, model: str) -> bool:
-        known = self._priced.get(model)
-        if known is None:
-            known = model in self._overrides or self._pricing.price_for(model) is not None
-            self._priced[model] = known
-        return known
+        return self.rates(model) is not None
 
     def request_cost(self, request, model: str) -> float | None:
         """USD for one request answered by `model`, or None when unknown."""
-        if not self.has_price(model):
+        rates = self.rates(model)
+        if rates is None:
             self.unpriced[model] += 1
             return None
         output = request.outputs.get(model)
@@ -41,27 +40,11 @@ class CostModel:
 
         prompt_tokens = output.prompt_tokens
         if prompt_tokens is None:
-            prompt_tokens = self._count_prompt(request, model)
+            prompt_tokens = count_prompt(request.prompt, request.messages, model)
         completion_tokens = output.completion_tokens
         if completion_tokens is None:
-            completion_tokens = self._pricing_tokens().count_text_tokens(output.text, model)
-        return self._pricing.cost_with_override(
-            model, prompt_tokens, completion_tokens, self._overrides.get(model)
-        )
-
-    def _pricing_tokens(self):
-        from . import tokens
-
-        return tokens
-
-    def _count_prompt(self, request, model: str) -> int:
-        key = (id(request), model)
-        count = self._prompt_tokens.get(key)
-        if count is None:
-            source = request.prompt if request.prompt is not None else request.messages
-            count = self._pricing_tokens().count_request_tokens(source or "", model).tokens
-            self._prompt_tokens[key] = count
-        return count
+            completion_tokens = count_text(output.text, model)
+        return prompt_tokens * rates[0] + completion_tokens * rates[1]
 
     def warnings(self) -> list[str]:
         notes = []
@@ -77,3 +60,52 @@ class CostModel:
                 " cost under it is unknown; `routebook run` fills them in"
             )
         return notes
+
+
+def _resolve_rates(model: str, override: dict | None) -> tuple[float, float] | None:
+    from . import pricing
+
+    known = pricing.price_for(model)
+    if not override:
+        return known
+    input_rate = override.get("input_per_million")
+    output_rate = override.get("output_per_million")
+    input_rate = known[0] if input_rate is None and known else input_rate
+    output_rate = known[1] if output_rate is None and known else output_rate
+    if input_rate is None or output_rate is None:
+        return None
+    if "input_per_million" in override:
+        input_rate = input_rate / 1e6
+    if "output_per_million" in override:
+        output_rate = output_rate / 1e6
+    return (input_rate, output_rate)
+
+
+# Token counts are memoised by text, because the app previews the same sample
+# again on every edit and tokenizing is about 40 times slower than parsing JSON.
+_TEXT_COUNTS: dict[tuple[str, str], int] = {}
+
+
+def count_text(text: str, model: str) -> int:
+    key = (model, text)
+    count = _TEXT_COUNTS.get(key)
+    if count is None:
+        from .tokens import count_text_tokens
+
+        count = _TEXT_COUNTS[key] = count_text_tokens(text, model)
+    return count
+
+
+def count_prompt(prompt: str | None, messages, model: str) -> int:
+    """Tokens of a prompt, or of chat messages with their per-message overhead."""
+    if isinstance(prompt, str):
+        key = ("prompt:" + model, prompt)
+        count = _TEXT_COUNTS.get(key)
+        if count is None:
+            from .tokens import count_request_tokens
+
+            count = _TEXT_COUNTS[key] = count_request_tokens(prompt, model).tokens
+        return count
+    from .tokens import count_request_tokens
+
+    return count_request_tokens(messages or "", model).tokens

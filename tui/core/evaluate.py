@@ -181,6 +181,39 @@ def compile_router(conditions: Sequence[Condition], default: int) -> Callable[[A
     return namespace["route"]
 
 
+def compile_getters(refs: Sequence[FieldRef]) -> Callable[[Any], tuple]:
+    """Compile `values(request) -> tuple` reading several fields at once.
+
+    Lists and mappings come back as their `str()`, so every value can serve as
+    a dictionary key when requests are grouped by segment.
+    """
+    generator = _Generator()
+    generator.constants["_UNHASHABLE"] = (dict, list)
+    items = ", ".join(
+        f"(v if (v := {generator.field(ref)}).__class__ not in _UNHASHABLE else str(v))"
+        for ref in refs
+    )
+    body = f"def values(r):\n    return ({items}{',' if refs else ''})"
+    source = "\n\n".join([*generator.segment_functions, body])
+    namespace = dict(generator.constants)
+    exec(compile(source, "<routebook segments>", "exec"), namespace)  # noqa: S102
+    return namespace["values"]
+
+
+def compile_match_mask(conditions: Sequence[Condition]) -> Callable[[Any], int]:
+    """Compile `mask(request) -> int` with bit i set when condition i holds alone."""
+    generator = _Generator()
+    body = ["def mask(r):", "    m = 0"]
+    for index, condition in enumerate(conditions):
+        body.append(f"    if {generator.condition(condition)}:")
+        body.append(f"        m |= {1 << index}")
+    body.append("    return m")
+    source = "\n\n".join([*generator.segment_functions, "\n".join(body)])
+    namespace = dict(generator.constants)
+    exec(compile(source, "<routebook rules>", "exec"), namespace)  # noqa: S102
+    return namespace["mask"]
+
+
 def compile_condition(condition: Condition) -> Callable[[Any], bool]:
     """Compile one condition into `holds(request) -> bool`."""
     route = compile_router([condition], default=-1)

@@ -72,10 +72,9 @@ class RequestFeatures:
 
     @cached_property
     def prompt_tokens(self) -> int:
-        from .tokens import count_request_tokens
+        from .costing import count_prompt
 
-        source = self.prompt if isinstance(self.prompt, str) else self.messages
-        return count_request_tokens(source or "", self.tokenizer_model).tokens
+        return count_prompt(self.prompt, self.messages, self.tokenizer_model)
 
     @cached_property
     def turns(self) -> int:

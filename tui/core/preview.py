@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import compile_condition, read_field
+from .evaluate import compile_match_mask, read_field
 from .features import RequestFeatures
 from .policy import Policy
 from .router import Router
@@ -223,7 +223,7 @@ def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedR
     index = router.route_index(features)
     alias = router.routes[index]
     model = policy.model_for(alias)
-    segments = {name: _segment_value(spec.ref, features) for name, spec in policy.segments.items()}
+    segments = dict(zip(router.segment_names, router.segment_values(features), strict=True))
     baseline_cost = costs.request_cost(request, baseline_model)
     routed_cost = baseline_cost if model == baseline_model else costs.request_cost(request, model)
     return RoutedRequest(
@@ -240,44 +240,27 @@ def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedR
     )
 
 
-def _segment_value(ref, features) -> Any:
-    value = read_field(ref, features)
-    if isinstance(value, dict | list):
-        return str(value)
-    return value
-
-
 def _aggregate(rows) -> GroupStats:
     stats = GroupStats()
-    for row in rows:
-        _add(stats, row)
+    stats.add_rows(rows)
     return stats
-
-
-def _add(stats: GroupStats, row: RoutedRequest) -> None:
-    stats.add(
-        row.request.weight,
-        row.alias,
-        row.baseline_grade,
-        row.routed_grade,
-        row.baseline_cost,
-        row.routed_cost,
-    )
 
 
 def _segment_rows(policy: Policy, rows, aliases) -> list[SegmentRow]:
     result = []
     for dimension in policy.segments:
-        groups: dict[Any, GroupStats] = {}
+        groups: dict[Any, list] = {}
         for row in rows:
             value = row.segments[dimension]
-            stats = groups.get(value)
-            if stats is None:
-                stats = groups[value] = GroupStats()
-            _add(stats, row)
+            members = groups.get(value)
+            if members is None:
+                groups[value] = [row]
+            else:
+                members.append(row)
         for value in sorted(groups, key=_value_order):
             budget, min_samples = policy.budget_for(dimension, value)
-            result.append(SegmentRow(dimension, value, groups[value], budget, min_samples, aliases))
+            stats = _aggregate(groups[value])
+            result.append(SegmentRow(dimension, value, stats, budget, min_samples, aliases))
     return result
 
 
@@ -286,28 +269,36 @@ def _value_order(value) -> tuple:
 
 
 def _rule_rows(policy: Policy, rows) -> list[RuleRow]:
-    fired = [0.0] * (len(policy.rules) + 1)
+    count = len(policy.rules)
+    fired = [0.0] * (count + 1)
+    alone = [0.0] * count
+    shadowers: list[set[int]] = [set() for _ in range(count)]
+    mask_of = compile_match_mask([rule.condition for rule in policy.rules])
     for row in rows:
-        fired[row.rule_index] += row.request.weight
+        weight = row.request.weight
+        fired[row.rule_index] += weight
+        mask = mask_of(row.features)
+        index = 0
+        while mask:
+            if mask & 1:
+                alone[index] += weight
+                if row.rule_index < index:
+                    shadowers[index].add(row.rule_index)
+            mask >>= 1
+            index += 1
 
     result = []
     for index, rule in enumerate(policy.rules):
-        holds = compile_condition(rule.condition)
-        alone = 0.0
-        shadowers: dict[int, float] = {}
-        for row in rows:
-            if holds(row.features):
-                alone += row.request.weight
-                if row.rule_index < index:
-                    shadowers[row.rule_index] = shadowers.get(row.rule_index, 0.0) + 1
         status = "ok"
-        if alone == 0:
+        if alone[index] == 0:
             status = "unmatched"
         elif fired[index] == 0:
             status = "shadowed"
-        shadowed_by = [policy.rules[i].name for i in sorted(shadowers)] if status == "shadowed" else []
-        result.append(RuleRow(rule.name, rule.route, fired[index], alone, status, shadowed_by))
-    default = fired[len(policy.rules)]
+        shadowed_by = []
+        if status == "shadowed":
+            shadowed_by = [policy.rules[i].name for i in sorted(shadowers[index])]
+        result.append(RuleRow(rule.name, rule.route, fired[index], alone[index], status, shadowed_by))
+    default = fired[count]
     result.append(RuleRow("default", policy.default, default, default, "ok"))
     return result
 

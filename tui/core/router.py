@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .evaluate import compile_router, explain_condition
+from .evaluate import compile_getters, compile_router, explain_condition
 from .features import RequestFeatures
 from .policy import Policy, load_policy
 from .problems import InputError
@@ -35,6 +35,8 @@ class Router:
         self.route_index = compile_router(conditions, self.default_index)
         self.routes = [rule.route for rule in policy.rules] + [policy.default]
         self.rule_names = [rule.name for rule in policy.rules] + ["default"]
+        self.segment_names = list(policy.segments)
+        self.segment_values = compile_getters([s.ref for s in policy.segments.values()])
 
     def features(self, request: dict) -> RequestFeatures:
         return RequestFeatures.from_dict(request, self.policy.tokenizer_model)

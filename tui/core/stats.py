@@ -50,6 +50,48 @@ class GroupStats:
         else:
             self.routed_cost += weight * routed_cost
 
+    def add_rows(self, rows) -> None:
+        """Add many RoutedRequest rows in one tight loop (the preview's hot path)."""
+        by_alias = self.by_alias
+        differences = self.differences
+        requests = count = graded = 0
+        graded_weight = baseline_sum = routed_sum = 0.0
+        baseline_cost = routed_cost = 0.0
+        baseline_unknown = routed_unknown = 0
+        for row in rows:
+            weight = row.request.weight
+            requests += weight
+            count += 1
+            alias = row.alias
+            by_alias[alias] = by_alias.get(alias, 0.0) + weight
+            baseline_grade = row.baseline_grade
+            routed_grade = row.routed_grade
+            if baseline_grade is not None and routed_grade is not None:
+                graded += 1
+                graded_weight += weight
+                baseline_sum += weight * baseline_grade
+                routed_sum += weight * routed_grade
+                differences.append((weight, baseline_grade - routed_grade))
+            if row.baseline_cost is None:
+                baseline_unknown += 1
+            else:
+                baseline_cost += weight * row.baseline_cost
+            if row.routed_cost is None:
+                routed_unknown += 1
+            else:
+                routed_cost += weight * row.routed_cost
+
+        self.requests += requests
+        self.count += count
+        self.graded += graded
+        self.graded_weight += graded_weight
+        self.baseline_sum += baseline_sum
+        self.routed_sum += routed_sum
+        self.baseline_cost += baseline_cost
+        self.routed_cost += routed_cost
+        self.baseline_cost_unknown += baseline_unknown
+        self.routed_cost_unknown += routed_unknown
+
     def share(self, aliases) -> dict[str, float | None]:
         if self.requests <= 0:
             return {alias: None for alias in aliases}
