@@ -11,14 +11,16 @@ def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 
 
-def fmt_share(value: float | None) -> str:
+def fmt_share(value: float | None, decimals: int = 1) -> str:
     """A 0..1 fraction as a percentage, or an em dash when not computable."""
-    return "—" if value is None else f"{value:.1%}"
+    return "—" if value is None else f"{value:.{decimals}%}"
 
 
-def fmt_points(value: float | None) -> str:
-    """A 0..1 quality difference in percentage points, signed."""
-    return "—" if value is None else f"{value * 100:+.1f} pt"
+def fmt_points(value: float | None, unit: bool = True) -> str:
+    """A 0..1 quality difference in signed percentage points."""
+    if value is None:
+        return "—"
+    return f"{value * 100:+.1f}" + (" pt" if unit else "")
 
 
 def fmt_interval(interval: tuple[float, float] | None) -> str:

@@ -13,7 +13,12 @@ STATUS_ORDER = {"fail": 0, "insufficient": 1, "pass": 2}
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        # Piped output (CI logs, files) has no width to fit; 80 columns would
+        # truncate the segment tables, so give them room instead.
+        console = Console(highlight=False, width=200)
+    return console
 
 
 def segment_table(preview, dimension: str) -> Table:
@@ -21,19 +26,23 @@ def segment_table(preview, dimension: str) -> Table:
         preview.dimension_rows(dimension),
         key=lambda row: (STATUS_ORDER[row.status], -(row.stats.regression or 0)),
     )
-    table = Table(title=f"segments by {dimension}", title_justify="left", expand=False)
-    table.add_column("status")
-    table.add_column(dimension)
+    table = Table(
+        title=f"segments by {dimension} (quality in %, regression and budget in points)",
+        title_justify="left",
+        expand=False,
+    )
+    table.add_column("status", no_wrap=True)
+    table.add_column(dimension, no_wrap=True)
     table.add_column("requests", justify="right")
     table.add_column("graded", justify="right")
     for alias in preview.aliases:
-        table.add_column(f"% {alias}", justify="right")
-    table.add_column("baseline q", justify="right")
-    table.add_column("routed q", justify="right")
-    table.add_column("regression", justify="right")
-    table.add_column("95% interval", justify="right")
+        table.add_column(f"→{alias}", justify="right")
+    table.add_column("baseline", justify="right")
+    table.add_column("routed", justify="right")
+    table.add_column("regression", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
     table.add_column("budget", justify="right")
-    table.add_column("cost base", justify="right")
+    table.add_column("cost baseline", justify="right")
     table.add_column("cost routed", justify="right")
     for row in rows:
         stats = row.stats
@@ -43,12 +52,12 @@ def segment_table(preview, dimension: str) -> Table:
             fmt_value(row.value),
             f"{stats.requests:g}",
             str(stats.graded),
-            *(fmt_share(share[alias]) for alias in preview.aliases),
+            *(fmt_share(share[alias], 0) for alias in preview.aliases),
             fmt_share(stats.baseline_quality),
             fmt_share(stats.routed_quality),
-            fmt_points(stats.regression),
+            fmt_points(stats.regression, unit=False),
             fmt_interval(stats.regression_interval()),
-            fmt_points(row.max_regression),
+            fmt_points(row.max_regression, unit=False),
             fmt_cost(stats.cost("baseline")),
             fmt_cost(stats.cost("routed")),
         )
