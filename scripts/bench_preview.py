@@ -104,14 +104,22 @@ def make_sample(path: Path, count: int, usage: bool, seed: int = 1) -> None:
             if rng.random() < 0.3:
                 metadata["order"] = f"#{rng.randint(10000, 99999)}"
             outputs = {}
-            for model, accuracy in (("openai/gpt-4o", 0.9), ("openai/gpt-4o-mini", 0.8)):
+            for model, accuracy in (
+                ("openai/gpt-4o", 0.9),
+                ("openai/gpt-4o-mini", 0.8),
+            ):
                 text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 120)))
                 output = {"text": text, "grade": float(rng.random() < accuracy)}
                 if usage:
                     output["prompt_tokens"] = len(prompt.split()) + 7
                     output["completion_tokens"] = len(text.split())
                 outputs[model] = output
-            row = {"id": f"r{index}", "prompt": prompt, "metadata": metadata, "outputs": outputs}
+            row = {
+                "id": f"r{index}",
+                "prompt": prompt,
+                "metadata": metadata,
+                "outputs": outputs,
+            }
             handle.write(json.dumps(row) + "\n")
 
 
@@ -154,12 +162,15 @@ def bench_evaluation(count: int, repeat: int, policy) -> tuple:
     path = Path(tempfile.mkdtemp()) / "eval.jsonl"
     make_sample(path, count, usage=True, seed=2)
     requests = [
-        RequestFeatures(r.metadata, r.prompt, r.messages) for r in load_sample(path).requests
+        RequestFeatures(r.metadata, r.prompt, r.messages)
+        for r in load_sample(path).requests
     ]
     compiled = router.route_index
     mismatches = sum(1 for r in requests if compiled(r) != hand_written(r))
     if mismatches:
-        raise SystemExit(f"compiled and hand-written routing disagree on {mismatches} requests")
+        raise SystemExit(
+            f"compiled and hand-written routing disagree on {mismatches} requests"
+        )
     hand = best_of(repeat, lambda: [hand_written(r) for r in requests])
     ours = best_of(repeat, lambda: [compiled(r) for r in requests])
     return (f"routing {count:,} requests (features cached)", hand, ours)
@@ -176,7 +187,10 @@ def main() -> None:
         rows = bench_preview(args.requests, args.repeat, policy, Path(folder))
     rows.append(bench_evaluation(args.requests, args.repeat, policy))
 
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()},"
+        f" {platform.python_implementation()} {platform.python_version()}"
+    )
     print("| measurement | reference (s) | Routebook (s) | ratio |")
     print("| --- | --- | --- | --- |")
     for label, reference, ours in rows:

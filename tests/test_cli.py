@@ -79,10 +79,20 @@ def test_usage_error_exit_2(capsys):
 
 
 def test_preview_json_contract(capsys):
-    code, out, _ = run(["preview", POLICY, "--sample", SAMPLE, "--format", "json"], capsys)
+    code, out, _ = run(
+        ["preview", POLICY, "--sample", SAMPLE, "--format", "json"], capsys
+    )
     assert code == 0
     report = json.loads(out)
-    assert set(report) >= {"policy", "requests", "graded", "totals", "rules", "segments", "exposure"}
+    assert set(report) >= {
+        "policy",
+        "requests",
+        "graded",
+        "totals",
+        "rules",
+        "segments",
+        "exposure",
+    }
     assert set(report["policy"]) == {"name", "version"}
     assert set(report["totals"]) >= {
         "share",
@@ -151,7 +161,11 @@ def test_gate_strict_fails_insufficient(tmp_path, capsys):
 def test_console_script_help_runs():
     env = dict(os.environ)
     result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=env
+        [sys.executable, "-m", "tui.cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
     )
     assert result.returncode == 0
     for command in ("edit", "check", "preview", "gate", "import"):

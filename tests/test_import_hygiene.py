@@ -1,4 +1,4 @@
-"""The core stays headless: it never loads Textual or Rich, and routing never loads LiteLLM."""
+"""The core never loads Textual or Rich, and routing never loads LiteLLM."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def loaded_modules(code: str) -> set[str]:
     script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     output = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {name.split(".")[0] for name in json.loads(output.splitlines()[-1])}
 

@@ -73,7 +73,8 @@ def test_misspelled_route_names_route():
     text = VALID.replace("    route: fast", "    rotue: fast")
     problems = problems_of(text)
     assert any(
-        p.startswith("p.yaml:25:5: error: unknown key 'rotue'") and "did you mean 'route'" in p
+        p.startswith("p.yaml:25:5: error: unknown key 'rotue'")
+        and "did you mean 'route'" in p
         for p in problems
     ), problems
     assert any("missing 'route' in rule 'short-english-faq'" in p for p in problems)
@@ -81,14 +82,20 @@ def test_misspelled_route_names_route():
 
 def test_unknown_top_key_suggests():
     problems = problems_of(VALID.replace("default: strong", "defualt: strong"))
-    assert any("unknown key 'defualt'" in p and "did you mean 'default'" in p for p in problems)
+    assert any(
+        "unknown key 'defualt'" in p and "did you mean 'default'" in p for p in problems
+    )
     assert any("missing 'default'" in p for p in problems)
 
 
 def test_unknown_alias_in_route_and_baseline():
-    text = VALID.replace("route: fast", "route: fsat").replace("baseline: strong", "baseline: strog")
+    text = VALID.replace("route: fast", "route: fsat").replace(
+        "baseline: strong", "baseline: strog"
+    )
     problems = problems_of(text)
-    assert any("p.yaml:25:12: error: unknown model alias 'fsat'" in p for p in problems), problems
+    assert any(
+        "p.yaml:25:12: error: unknown model alias 'fsat'" in p for p in problems
+    ), problems
     assert any("'strog'" in p and "did you mean 'strong'" in p for p in problems)
 
 
@@ -97,12 +104,16 @@ def test_unknown_field_and_operator():
         "{lt: 400}", "{less: 400}"
     )
     problems = problems_of(text)
-    assert any("unknown field 'teir'" in p and "did you mean 'tier'" in p for p in problems)
+    assert any(
+        "unknown field 'teir'" in p and "did you mean 'tier'" in p for p in problems
+    )
     assert any("unknown operator 'less'" in p for p in problems)
 
 
 def test_wrong_types_reported():
-    text = VALID.replace("{lt: 400}", "{lt: many}").replace("version: 4", "version: four")
+    text = VALID.replace("{lt: 400}", "{lt: many}").replace(
+        "version: 4", "version: four"
+    )
     text = text.replace("max_regression: 0.03", "max_regression: lots")
     problems = problems_of(text)
     assert any("'lt' compares numbers" in p for p in problems)
@@ -113,7 +124,9 @@ def test_wrong_types_reported():
 def test_invalid_regex_reported():
     text = VALID.replace("{tier: enterprise}", "{metadata.x: {matches: '[unclosed'}}")
     problems = problems_of(text)
-    assert any("invalid or unsafe regular expression '[unclosed'" in p for p in problems)
+    assert any(
+        "invalid or unsafe regular expression '[unclosed'" in p for p in problems
+    )
 
 
 def test_backtracking_regex_rejected():
@@ -158,14 +171,20 @@ def test_empty_lists_warn():
     text = VALID.replace("{tier: enterprise}", "{any: []}")
     result = parse_policy(text, "p.yaml")
     assert result.ok
-    assert any("'any: []' is empty, so it matches no request" in p.message for p in result.problems)
+    assert any(
+        "'any: []' is empty, so it matches no request" in p.message
+        for p in result.problems
+    )
 
 
 def test_not_over_missing_field_warns():
     text = VALID.replace("{tier: enterprise}", "{not: {metadata.vip: true}}")
     result = parse_policy(text, "p.yaml")
     assert result.ok
-    assert any("'not' also matches requests where metadata.vip is missing" in p.message for p in result.problems)
+    assert any(
+        "'not' also matches requests where metadata.vip is missing" in p.message
+        for p in result.problems
+    )
 
 
 def test_bare_list_rejected_with_hint():
@@ -182,7 +201,11 @@ def test_not_a_mapping():
 
 @pytest.mark.parametrize(
     ("dimension", "value", "expected"),
-    [("locale", "ja", (0.01, 30)), ("locale", "en", (0.03, 30)), ("tier", "ja", (0.03, 30))],
+    [
+        ("locale", "ja", (0.01, 30)),
+        ("locale", "en", (0.03, 30)),
+        ("tier", "ja", (0.03, 30)),
+    ],
 )
 def test_budget_overrides_apply_per_segment(dimension, value, expected):
     policy = parse_policy(VALID, "p.yaml").policy

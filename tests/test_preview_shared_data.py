@@ -93,7 +93,11 @@ def mmlu_policy(tmp_path_factory) -> Path:
 def independent_mmlu() -> dict:
     """Regression per subject and category, computed straight from the raw file."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    rows = [json.loads(line) for line in MMLU.read_text(encoding="utf-8").split("\n") if line]
+    rows = [
+        json.loads(line)
+        for line in MMLU.read_text(encoding="utf-8").split("\n")
+        if line
+    ]
     for row in rows:
         routed_weak = row["category"] in ("humanities", "social_sciences")
         strong = 1.0 if row["strong_correct"] else 0.0
@@ -117,7 +121,9 @@ def test_mmlu_global_passes_while_subjects_fail(mmlu_policy, mmlu_sample, capsys
     total = expected[("total", "")]
     assert report["requests"] == len(total) == 14042
     assert report["graded"] == 14042
-    assert report["totals"]["regression"] == pytest.approx(sum(total) / len(total), abs=1e-12)
+    assert report["totals"]["regression"] == pytest.approx(
+        sum(total) / len(total), abs=1e-12
+    )
     assert round(report["totals"]["regression"] * 100, 1) == 8.3
     assert report["totals"]["status"] == "pass"
 
@@ -131,14 +137,20 @@ def test_mmlu_global_passes_while_subjects_fail(mmlu_policy, mmlu_sample, capsys
         assert segment["regression"] == pytest.approx(mean, abs=1e-12), key
         low, high = segment["regression_interval"]
         spread = math.sqrt(
-            sum((d - mean) ** 2 for d in differences) / (len(differences) - 1) / len(differences)
+            sum((d - mean) ** 2 for d in differences)
+            / (len(differences) - 1)
+            / len(differences)
         )
         assert low == pytest.approx(mean - 1.959963984540054 * spread, abs=1e-9)
         assert high == pytest.approx(mean + 1.959963984540054 * spread, abs=1e-9)
 
-    failing = {s["value"]: s["regression"] for s in report["segments"] if s["status"] == "fail"}
+    failing = {
+        s["value"]: s["regression"] for s in report["segments"] if s["status"] == "fail"
+    }
     failing_subjects = {
-        value for (dimension, value) in segments if dimension == "subject" and value in failing
+        value
+        for (dimension, value) in segments
+        if dimension == "subject" and value in failing
     }
     assert len(failing_subjects) == 11
     assert round(failing["moral_scenarios"] * 100, 1) == 37.9
@@ -150,7 +162,9 @@ def test_mmlu_global_passes_while_subjects_fail(mmlu_policy, mmlu_sample, capsys
 
 
 def test_mmlu_gate_fails_listing_segments(mmlu_policy, mmlu_sample, capsys):
-    code, out = run_cli(["gate", str(mmlu_policy), "--sample", str(mmlu_sample)], capsys)
+    code, out = run_cli(
+        ["gate", str(mmlu_policy), "--sample", str(mmlu_sample)], capsys
+    )
     assert code == 1
     assert "FAIL subject=moral_scenarios: regression +37.9 pt > budget +10.0 pt" in out
     assert "FAIL category=humanities" in out
@@ -173,7 +187,11 @@ def test_mmlu_rules_and_cost(mmlu_policy, mmlu_sample, capsys):
         capsys,
     )
     report = json.loads(out)
-    rows = [json.loads(line) for line in MMLU.read_text(encoding="utf-8").split("\n") if line]
+    rows = [
+        json.loads(line)
+        for line in MMLU.read_text(encoding="utf-8").split("\n")
+        if line
+    ]
     routed = sum(1 for r in rows if r["category"] in ("humanities", "social_sciences"))
     rules = {rule["name"]: rule for rule in report["rules"]}
     assert rules["humanities-and-social-to-weak"]["matched"] == routed == 7782

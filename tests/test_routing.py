@@ -24,7 +24,14 @@ def router() -> Router:
 
 def test_enterprise_rule_fires_first(router):
     decision = router.route(
-        {"prompt": "hi", "metadata": {"tenant_tier": "enterprise", "task_type": "faq", "locale": "en"}}
+        {
+            "prompt": "hi",
+            "metadata": {
+                "tenant_tier": "enterprise",
+                "task_type": "faq",
+                "locale": "en",
+            },
+        }
     )
     assert decision.alias == "strong"
     assert decision.model == "openai/gpt-4o"
@@ -33,11 +40,16 @@ def test_enterprise_rule_fires_first(router):
 
 def test_short_faq_goes_fast(router):
     decision = router.route(
-        {"prompt": "How do I reset my password?", "metadata": {"tenant_tier": "smb", "task_type": "faq", "locale": "en"}}
+        {
+            "prompt": "How do I reset my password?",
+            "metadata": {"tenant_tier": "smb", "task_type": "faq", "locale": "en"},
+        }
     )
     assert decision.alias == "fast"
     assert decision.rule == "short-english-faq"
-    assert decision.explanation[0].startswith("rule 'enterprise-stays-strong' did not match: tier is 'smb'")
+    assert decision.explanation[0].startswith(
+        "rule 'enterprise-stays-strong' did not match: tier is 'smb'"
+    )
     assert decision.explanation[1].endswith("-> fast")
 
 
@@ -121,9 +133,25 @@ def test_operator_semantics(when, metadata, expected):
 def test_compiled_and_explained_agree_randomly():
     """Random conditions over random requests: both evaluators give one answer."""
     rng = random.Random(7)
-    leaves = ["{tier: gold}", "{metadata.n: {lt: 3}}", "{metadata.n: {in: [1, 5]}}", "{tier: {ne: silver}}"]
-    shapes = ["{{all: [{0}, {1}]}}", "{{any: [{0}, {1}]}}", "{{not: {0}}}", "{{all: [{0}, {{not: {1}}}]}}"]
-    metadatas = [{}, {"tier": "gold"}, {"tier": "silver", "n": 1}, {"n": 5}, {"tier": "gold", "n": 2}]
+    leaves = [
+        "{tier: gold}",
+        "{metadata.n: {lt: 3}}",
+        "{metadata.n: {in: [1, 5]}}",
+        "{tier: {ne: silver}}",
+    ]
+    shapes = [
+        "{{all: [{0}, {1}]}}",
+        "{{any: [{0}, {1}]}}",
+        "{{not: {0}}}",
+        "{{all: [{0}, {{not: {1}}}]}}",
+    ]
+    metadatas = [
+        {},
+        {"tier": "gold"},
+        {"tier": "silver", "n": 1},
+        {"n": 5},
+        {"tier": "gold", "n": 2},
+    ]
     for left, right in itertools.product(leaves, repeat=2):
         when = rng.choice(shapes).format(left, right)
         policy = parse_policy(POLICY_TEMPLATE.format(when=when), "p.yaml").policy
@@ -131,7 +159,10 @@ def test_compiled_and_explained_agree_randomly():
         compiled = compile_condition(condition)
         for metadata in metadatas:
             features = RequestFeatures(metadata, "x")
-            assert compiled(features) == explain_condition(condition, features).held, (when, metadata)
+            assert compiled(features) == explain_condition(condition, features).held, (
+                when,
+                metadata,
+            )
 
 
 def test_policy_literals_are_not_code():

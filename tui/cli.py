@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     edit = commands.add_parser("edit", help="open the app on a policy")
-    edit.add_argument("policy", help="policy YAML file (offered from a template if missing)")
+    edit.add_argument(
+        "policy", help="policy YAML file (offered from a template if missing)"
+    )
     edit.add_argument("--sample", help="sample JSONL file to preview against")
 
     check = commands.add_parser("check", help="validate a policy; exit 1 when invalid")
@@ -44,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--sample", required=True, help="sample JSONL file")
         if name == "preview":
             command.add_argument(
-                "--format", choices=("table", "json"), default="table", help="output format"
+                "--format",
+                choices=("table", "json"),
+                default="table",
+                help="output format",
             )
         else:
             command.add_argument(
@@ -98,6 +103,17 @@ def _dispatch(parser, args) -> int:
             return gate(args.policy, args.sample, args.strict, args.format)
         return args.handler(args)
     except InputError as error:
+        print(f"routebook: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        # Unreadable or unwritable files that no command turned into an InputError.
+        print(f"routebook: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError as error:
+        from .core.tokens import TokenizerUnavailableError
+
+        if not isinstance(error, TokenizerUnavailableError):
+            raise
         print(f"routebook: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -26,7 +26,10 @@ def load_valid_policy(path: str):
     if not result.ok:
         print_problems(result.problems)
         errors = sum(1 for p in result.problems if p.is_error)
-        print(f"routebook: {path}: {errors} error(s); fix them and run again", file=sys.stderr)
+        print(
+            f"routebook: {path}: {errors} error(s); fix them and run again",
+            file=sys.stderr,
+        )
         raise SystemExit(EXIT_FAILED)
     print_problems(result.problems)
     return result.policy

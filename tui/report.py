@@ -6,7 +6,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .format import fmt_cost, fmt_interval, fmt_points, fmt_share, fmt_value, status_word
+from .format import (
+    fmt_cost,
+    fmt_interval,
+    fmt_points,
+    fmt_share,
+    fmt_value,
+    status_word,
+)
 
 STATUS_STYLE = {"fail": "bold red", "insufficient": "yellow", "pass": "green"}
 STATUS_ORDER = {"fail": 0, "insufficient": 1, "pass": 2}
@@ -27,7 +34,8 @@ def segment_table(preview, dimension: str) -> Table:
         key=lambda row: (STATUS_ORDER[row.status], -(row.stats.regression or 0)),
     )
     table = Table(
-        title=f"segments by {dimension} (quality in %, regression and budget in points)",
+        title=f"segments by {dimension}"
+        " (quality in %, regression and budget in points)",
         title_justify="left",
         expand=False,
     )
@@ -97,9 +105,13 @@ def totals_line(preview) -> Text:
     status = preview.totals.status
     text = Text()
     text.append(f"total: {stats.requests:g} requests, {stats.graded} graded; ")
-    text.append("share " + ", ".join(
-        f"{alias} {fmt_share(value)}" for alias, value in stats.share(preview.aliases).items()
-    ))
+    text.append(
+        "share "
+        + ", ".join(
+            f"{alias} {fmt_share(value)}"
+            for alias, value in stats.share(preview.aliases).items()
+        )
+    )
     text.append(f"; global regression {fmt_points(stats.regression)}")
     text.append(f" (budget {fmt_points(preview.totals.max_regression)}, ")
     text.append(status_word(status), style=STATUS_STYLE[status])
@@ -138,7 +150,8 @@ def print_gate(preview, strict: bool, console: Console | None = None) -> None:
         console.print(
             Text(
                 f"FAIL {row.dimension}={fmt_value(row.value)}: regression"
-                f" {fmt_points(row.stats.regression)} > budget {fmt_points(row.max_regression)}"
+                f" {fmt_points(row.stats.regression)}"
+                f" > budget {fmt_points(row.max_regression)}"
                 f" ({row.stats.graded} graded)",
                 style="bold red",
             )
@@ -147,7 +160,8 @@ def print_gate(preview, strict: bool, console: Console | None = None) -> None:
         label = "FAIL" if strict else "note"
         console.print(
             Text(
-                f"{label} {row.dimension}={fmt_value(row.value)}: insufficient evidence,"
+                f"{label} {row.dimension}={fmt_value(row.value)}:"
+                " insufficient evidence,"
                 f" {row.stats.graded} graded < min_samples {row.min_samples}",
                 style="yellow",
             )

@@ -174,7 +174,9 @@ def parse_condition(node: Any, context: ParseContext) -> Condition | None:
         )
         return None
     if not node:
-        context.error(line, column, "empty condition; write {all: []} to match every request")
+        context.error(
+            line, column, "empty condition; write {all: []} to match every request"
+        )
         return None
 
     items = []
@@ -201,7 +203,9 @@ def _parse_entry(node: dict, key: Any, context: ParseContext) -> Condition | Non
         _warn_not_over_missing(inner, context, line, column)
         return Combine("not", [inner], line, column)
     if not isinstance(key, str):
-        context.error(line, column, f"a field name must be a string, not {_type_name(key)}")
+        context.error(
+            line, column, f"a field name must be a string, not {_type_name(key)}"
+        )
         return None
 
     ref = resolve_field(key, context, line, column)
@@ -240,7 +244,9 @@ def _parse_comparisons(ref, value, node, key, context) -> Condition | None:
         return _make_compare(ref, "eq", value, line, column, context)
 
     if not value:
-        context.error(line, column, f"no operator for '{key}'; use one of " + ", ".join(OPERATORS))
+        context.error(
+            line, column, f"no operator for '{key}'; use one of " + ", ".join(OPERATORS)
+        )
         return None
     compares = []
     for op in value:
@@ -268,33 +274,53 @@ def _make_compare(ref, op, value, line, column, context) -> Compare | None:
     value = _plain(value)
     if op in NUMERIC_OPERATORS:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            context.error(line, column, f"'{op}' compares numbers, not {_type_name(value)}")
+            context.error(
+                line, column, f"'{op}' compares numbers, not {_type_name(value)}"
+            )
             return None
     elif op in ("in", "not_in"):
         if not isinstance(value, list):
-            context.error(line, column, f"'{op}' takes a list such as [a, b], not {_type_name(value)}")
+            context.error(
+                line,
+                column,
+                f"'{op}' takes a list such as [a, b], not {_type_name(value)}",
+            )
             return None
         value = tuple(value)
     elif op == "matches":
         return _make_pattern(ref, value, line, column, context)
     elif isinstance(value, dict | list):
-        context.error(line, column, f"'{op}' compares with a single value, not {_type_name(value)}")
+        context.error(
+            line,
+            column,
+            f"'{op}' compares with a single value, not {_type_name(value)}",
+        )
         return None
 
     if ref.kind == "feature" and ref.name in NUMERIC_FEATURES and op in ("eq", "ne"):
         if isinstance(value, str):
-            context.warn(line, column, f"'{ref.name}' is a number, so it never equals the string {value!r}")
+            context.warn(
+                line,
+                column,
+                f"'{ref.name}' is a number, so it never equals the string {value!r}",
+            )
     return Compare(ref, op, value, line, column)
 
 
 def _make_pattern(ref, value, line, column, context) -> Compare | None:
     if not isinstance(value, str):
-        context.error(line, column, f"'matches' takes a regular expression string, not {_type_name(value)}")
+        context.error(
+            line,
+            column,
+            f"'matches' takes a regular expression string, not {_type_name(value)}",
+        )
         return None
     try:
         pattern = compile_pattern(value)
     except UnsafePattern as error:
-        context.error(line, column, f"invalid or unsafe regular expression {value!r}: {error}")
+        context.error(
+            line, column, f"invalid or unsafe regular expression {value!r}: {error}"
+        )
         return None
     return Compare(ref, "matches", value, line, column, pattern)
 

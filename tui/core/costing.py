@@ -13,24 +13,26 @@ from collections import Counter
 
 class CostModel:
     def __init__(self, policy):
-        self._overrides = {spec.model: spec.price for spec in policy.models.values() if spec.price}
-        self._rates: dict[str, tuple[float, float] | None] = {}
+        self._overrides = {
+            spec.model: spec.price for spec in policy.models.values() if spec.price
+        }
+        self._pricers: dict[str, _Pricer | None] = {}
         self.unpriced: Counter = Counter()
         self.missing_output: Counter = Counter()
 
-    def rates(self, model: str) -> tuple[float, float] | None:
-        """USD per (input token, output token), resolved once per model."""
-        if model not in self._rates:
-            self._rates[model] = _resolve_rates(model, self._overrides.get(model))
-        return self._rates[model]
+    def pricer(self, model: str) -> _Pricer | None:
+        """The model's prices, resolved once per model; None when it has none."""
+        if model not in self._pricers:
+            self._pricers[model] = _Pricer.resolve(model, self._overrides.get(model))
+        return self._pricers[model]
 
     def has_price(self, model: str) -> bool:
-        return self.rates(model) is not None
+        return self.pricer(model) is not None
 
     def request_cost(self, request, model: str) -> float | None:
         """USD for one request answered by `model`, or None when unknown."""
-        rates = self.rates(model)
-        if rates is None:
+        pricer = self.pricer(model)
+        if pricer is None:
             self.unpriced[model] += 1
             return None
         output = request.outputs.get(model)
@@ -44,7 +46,7 @@ class CostModel:
         completion_tokens = output.completion_tokens
         if completion_tokens is None:
             completion_tokens = count_text(output.text, model)
-        return prompt_tokens * rates[0] + completion_tokens * rates[1]
+        return pricer.cost(prompt_tokens, completion_tokens)
 
     def warnings(self) -> list[str]:
         notes = []
@@ -62,23 +64,55 @@ class CostModel:
         return notes
 
 
-def _resolve_rates(model: str, override: dict | None) -> tuple[float, float] | None:
-    from . import pricing
+class _Pricer:
+    """USD per token for one model: flat rates, or the map entry's tiers."""
 
-    known = pricing.price_for(model)
-    if not override:
-        return known
-    input_rate = override.get("input_per_million")
-    output_rate = override.get("output_per_million")
-    input_rate = known[0] if input_rate is None and known else input_rate
-    output_rate = known[1] if output_rate is None and known else output_rate
-    if input_rate is None or output_rate is None:
-        return None
-    if "input_per_million" in override:
-        input_rate = input_rate / 1e6
-    if "output_per_million" in override:
-        output_rate = output_rate / 1e6
-    return (input_rate, output_rate)
+    __slots__ = ("flat", "entry", "input_override", "output_override")
+
+    def __init__(self, flat, entry, input_override, output_override):
+        self.flat = flat
+        self.entry = entry
+        self.input_override = input_override
+        self.output_override = output_override
+
+    @classmethod
+    def resolve(cls, model: str, override: dict | None) -> _Pricer | None:
+        from . import pricing
+
+        override = override or {}
+        input_override = _per_token(override.get("input_per_million"))
+        output_override = _per_token(override.get("output_per_million"))
+        if input_override is not None and output_override is not None:
+            return cls((input_override, output_override), None, None, None)
+
+        entry = pricing.default_price_map().resolve_model(model)
+        if entry is None or not entry.is_priced:
+            return None
+        if entry.tiers or entry.thresholds:
+            return cls(None, entry, input_override, output_override)
+        input_rate = (
+            entry.input_cost_per_token if input_override is None else input_override
+        )
+        output_rate = (
+            entry.output_cost_per_token if output_override is None else output_override
+        )
+        return cls((input_rate, output_rate), None, None, None)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        if self.flat is not None:
+            input_rate, output_rate = self.flat
+        else:
+            # Long-prompt tiers: the rates depend on this request's prompt size.
+            input_rate, output_rate = self.entry.rates_for(prompt_tokens)
+            if self.input_override is not None:
+                input_rate = self.input_override
+            if self.output_override is not None:
+                output_rate = self.output_override
+        return prompt_tokens * input_rate + completion_tokens * output_rate
+
+
+def _per_token(per_million) -> float | None:
+    return None if per_million is None else per_million / 1_000_000
 
 
 # Token counts are memoised by text, because the app previews the same sample

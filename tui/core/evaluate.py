@@ -163,7 +163,9 @@ class _Generator:
         return f"(type(v := {value}) in _NUMBERS and v {symbol} {expected})"
 
 
-def compile_router(conditions: Sequence[Condition], default: int) -> Callable[[Any], int]:
+def compile_router(
+    conditions: Sequence[Condition], default: int
+) -> Callable[[Any], int]:
     """Compile rules into `route(request) -> index`, the first rule that matches.
 
     Returns `default` (the caller's index for the default route) when none does.
@@ -244,7 +246,9 @@ def explain_condition(condition: Condition, request) -> Outcome:
             outcome = explain_condition(item, request)
             if not outcome.held:
                 return outcome
-        return Outcome(True, "all conditions hold" if condition.items else "all: [] is empty")
+        return Outcome(
+            True, "all conditions hold" if condition.items else "all: [] is empty"
+        )
     failures = []
     for item in condition.items:
         outcome = explain_condition(item, request)
@@ -254,7 +258,9 @@ def explain_condition(condition: Condition, request) -> Outcome:
     if not failures:
         return Outcome(False, "any: [] is empty")
     return Outcome(
-        False, "none of: " + "; ".join(f.reason for f in failures), any(f.missing for f in failures)
+        False,
+        "none of: " + "; ".join(f.reason for f in failures),
+        any(f.missing for f in failures),
     )
 
 

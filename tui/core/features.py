@@ -81,7 +81,9 @@ class RequestFeatures:
         """User turns: 1 for a bare prompt, else the number of user messages."""
         if isinstance(self.prompt, str) or not isinstance(self.messages, list):
             return 1
-        users = [m for m in self.messages if isinstance(m, dict) and m.get("role") == "user"]
+        users = [
+            m for m in self.messages if isinstance(m, dict) and m.get("role") == "user"
+        ]
         return len(users)
 
     @cached_property

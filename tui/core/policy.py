@@ -276,7 +276,9 @@ class _Validator:
         description = self._string(doc, "description", "the policy")
         models = self._models(doc)
         segments = self._segments(doc)
-        context = ParseContext(self.path, {n: s.ref for n, s in segments.items()}, self.problems)
+        context = ParseContext(
+            self.path, {n: s.ref for n, s in segments.items()}, self.problems
+        )
         rules = self._rules(doc, models, context)
         default = self._alias(doc, "default", models, "the policy", required=True)
         budgets = self._budgets(doc, models, default, segments)
@@ -306,7 +308,9 @@ class _Validator:
 
     def _schema(self, doc: dict) -> str:
         if "schema" not in doc:
-            self.error(node_start(doc), f"missing 'schema'; add 'schema: {SCHEMA}' at the top")
+            self.error(
+                node_start(doc), f"missing 'schema'; add 'schema: {SCHEMA}' at the top"
+            )
             return SCHEMA
         schema = doc["schema"]
         if schema != SCHEMA:
@@ -326,7 +330,8 @@ class _Validator:
         if not isinstance(value, str) or not value.strip():
             self.error(
                 value_position(node, key),
-                f"'{key}' in {where} must be a non-empty string, not {_type_name(value)}",
+                f"'{key}' in {where} must be a non-empty string,"
+                f" not {_type_name(value)}",
             )
             return None
         return str(value)
@@ -338,7 +343,8 @@ class _Validator:
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             self.error(
                 value_position(doc, "version"),
-                f"'version' must be a whole number such as 1, not {_type_name(version)}",
+                "'version' must be a whole number such as 1,"
+                f" not {_type_name(version)}",
             )
             return 0
         return int(version)
@@ -445,7 +451,9 @@ class _Validator:
         position = key_position(section, name)
         where = f"segment '{name}'"
         if name in FEATURES or name in COMBINATORS or str(name).startswith("metadata."):
-            self.error(position, f"segment name '{name}' is reserved; choose another name")
+            self.error(
+                position, f"segment name '{name}' is reserved; choose another name"
+            )
             return None
         if not isinstance(spec, dict):
             self.error(
@@ -516,7 +524,11 @@ class _Validator:
         route = self._alias(spec, "route", models, where, required=True)
         condition = None
         if "when" not in spec:
-            self.error(position, f"missing 'when' in {where}; write 'when: {{all: []}}' to match every request")
+            self.error(
+                position,
+                f"missing 'when' in {where};"
+                " write 'when: {all: []}' to match every request",
+            )
         else:
             condition = parse_condition(spec["when"], context)
         description = spec.get("description")
@@ -570,13 +582,18 @@ class _Validator:
         position = item_position(items, index)
         where = f"budget override {index + 1}"
         if not isinstance(item, dict):
-            self.error(position, f"{where} must be a mapping with when and max_regression")
+            self.error(
+                position, f"{where} must be a mapping with when and max_regression"
+            )
             return None
         self.check_keys(item, OVERRIDE_KEYS, where)
         max_regression = self._number(item, "max_regression", where, 0, 1)
         min_samples = self._number(item, "min_samples", where, 1, integer=True)
         if "when" not in item:
-            self.error(position, f"missing 'when' in {where}; name the segment, e.g. {{locale: ja}}")
+            self.error(
+                position,
+                f"missing 'when' in {where}; name the segment, e.g. {{locale: ja}}",
+            )
             return None
         condition = parse_condition(item["when"], context)
         if condition is None:

@@ -53,7 +53,10 @@ class SegmentRow:
     @property
     def status(self) -> str:
         return status_for(
-            self.stats.graded, self.stats.regression, self.max_regression, self.min_samples
+            self.stats.graded,
+            self.stats.regression,
+            self.max_regression,
+            self.min_samples,
         )
 
     def to_json(self) -> dict:
@@ -106,14 +109,24 @@ class Exposure:
 
     @property
     def mixed(self) -> list[Any]:
-        return [t for t, s in self.tenants.items() if sum(1 for v in s.by_alias.values() if v > 0) > 1]
+        return [
+            t
+            for t, s in self.tenants.items()
+            if sum(1 for v in s.by_alias.values() if v > 0) > 1
+        ]
 
     def to_json(self) -> dict:
         return {
             "field": self.field,
             "tenants": [
-                {"tenant": tenant, "requests": stats.requests, "share": stats.share(self.aliases)}
-                for tenant, stats in sorted(self.tenants.items(), key=lambda item: str(item[0]))
+                {
+                    "tenant": tenant,
+                    "requests": stats.requests,
+                    "share": stats.share(self.aliases),
+                }
+                for tenant, stats in sorted(
+                    self.tenants.items(), key=lambda item: str(item[0])
+                )
             ],
             "tenant_count": len(self.tenants),
             "mixed_tenants": len(self.mixed),
@@ -205,10 +218,15 @@ def compute_preview(
 
         costs = CostModel(policy)
     baseline_model = policy.model_for(policy.budgets.baseline)
-    rows = [_route_one(policy, router, request, baseline_model, grade, costs) for request in requests]
+    rows = [
+        _route_one(policy, router, request, baseline_model, grade, costs)
+        for request in requests
+    ]
 
     aliases = policy.aliases
-    totals = SegmentRow(None, None, _aggregate(rows), *policy.budget_for(None, None), aliases)
+    totals = SegmentRow(
+        None, None, _aggregate(rows), *policy.budget_for(None, None), aliases
+    )
     segments = _segment_rows(policy, rows, aliases)
     rules = _rule_rows(policy, rows)
     exposure = _exposure(policy, rows)
@@ -223,9 +241,13 @@ def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedR
     index = router.route_index(features)
     alias = router.routes[index]
     model = policy.model_for(alias)
-    segments = dict(zip(router.segment_names, router.segment_values(features), strict=True))
+    segments = dict(
+        zip(router.segment_names, router.segment_values(features), strict=True)
+    )
     baseline_cost = costs.request_cost(request, baseline_model)
-    routed_cost = baseline_cost if model == baseline_model else costs.request_cost(request, model)
+    routed_cost = (
+        baseline_cost if model == baseline_model else costs.request_cost(request, model)
+    )
     return RoutedRequest(
         request,
         features,
@@ -260,7 +282,9 @@ def _segment_rows(policy: Policy, rows, aliases) -> list[SegmentRow]:
         for value in sorted(groups, key=_value_order):
             budget, min_samples = policy.budget_for(dimension, value)
             stats = _aggregate(groups[value])
-            result.append(SegmentRow(dimension, value, stats, budget, min_samples, aliases))
+            result.append(
+                SegmentRow(dimension, value, stats, budget, min_samples, aliases)
+            )
     return result
 
 
@@ -297,7 +321,11 @@ def _rule_rows(policy: Policy, rows) -> list[RuleRow]:
         shadowed_by = []
         if status == "shadowed":
             shadowed_by = [policy.rules[i].name for i in sorted(shadowers[index])]
-        result.append(RuleRow(rule.name, rule.route, fired[index], alone[index], status, shadowed_by))
+        result.append(
+            RuleRow(
+                rule.name, rule.route, fired[index], alone[index], status, shadowed_by
+            )
+        )
     default = fired[count]
     result.append(RuleRow("default", policy.default, default, default, "ok"))
     return result
@@ -317,7 +345,9 @@ def _exposure(policy: Policy, rows) -> Exposure:
         if stats is None:
             stats = tenants[tenant] = GroupStats()
         stats.requests += row.request.weight
-        stats.by_alias[row.alias] = stats.by_alias.get(row.alias, 0.0) + row.request.weight
+        stats.by_alias[row.alias] = (
+            stats.by_alias.get(row.alias, 0.0) + row.request.weight
+        )
     return Exposure(policy.exposure_field.name, tenants, policy.aliases, missing)
 
 

@@ -48,7 +48,9 @@ class Router:
         index = self.route_index(request)
         alias = self.routes[index]
         lines = self.explain(request, index) if explain else []
-        return Decision(alias, self.policy.model_for(alias), self.rule_names[index], lines)
+        return Decision(
+            alias, self.policy.model_for(alias), self.rule_names[index], lines
+        )
 
     def explain(self, request: RequestFeatures, index: int | None = None) -> list[str]:
         """Say, rule by rule, why the request went where it did.
@@ -64,7 +66,9 @@ class Router:
             if position < index:
                 lines.append(f"rule '{rule.name}' did not match: {outcome.reason}")
             else:
-                lines.append(f"rule '{rule.name}' matched: {outcome.reason} -> {rule.route}")
+                lines.append(
+                    f"rule '{rule.name}' matched: {outcome.reason} -> {rule.route}"
+                )
         if index == self.default_index:
             lines.append(f"no rule matched -> default '{self.policy.default}'")
         return lines
@@ -75,5 +79,7 @@ def load_router(path: str | Path) -> Router:
     result = load_policy(path)
     if not result.ok:
         errors = [p.format() for p in result.problems if p.is_error]
-        raise InputError(f"invalid policy {path}:\n" + "\n".join(errors), result.problems)
+        raise InputError(
+            f"invalid policy {path}:\n" + "\n".join(errors), result.problems
+        )
     return Router(result.policy)

@@ -31,7 +31,9 @@ class GroupStats:
     baseline_cost_unknown: int = 0
     routed_cost_unknown: int = 0
 
-    def add(self, weight, alias, baseline_grade, routed_grade, baseline_cost, routed_cost):
+    def add(
+        self, weight, alias, baseline_grade, routed_grade, baseline_cost, routed_cost
+    ):
         self.requests += weight
         self.count += 1
         self.by_alias[alias] = self.by_alias.get(alias, 0.0) + weight
@@ -95,7 +97,9 @@ class GroupStats:
     def share(self, aliases) -> dict[str, float | None]:
         if self.requests <= 0:
             return {alias: None for alias in aliases}
-        return {alias: self.by_alias.get(alias, 0.0) / self.requests for alias in aliases}
+        return {
+            alias: self.by_alias.get(alias, 0.0) / self.requests for alias in aliases
+        }
 
     @property
     def baseline_quality(self) -> float | None:
@@ -139,7 +143,9 @@ class GroupStats:
         return None if self.routed_cost_unknown else self.routed_cost
 
 
-def status_for(graded: int, regression: float | None, budget: float, min_samples: int) -> str:
+def status_for(
+    graded: int, regression: float | None, budget: float, min_samples: int
+) -> str:
     """`insufficient` below min_samples, else `fail` over budget, else `pass`."""
     if graded < min_samples or regression is None:
         return "insufficient"
