@@ -113,7 +113,7 @@ class Policy:
     default: str
     budgets: Budgets
     exposure_field: FieldRef
-    checks: dict
+    checks: Any  # checks.ChecksConfig
     judge: dict | None
     document: Any = None
 
@@ -616,9 +616,16 @@ class _Validator:
 
         return resolve_field(name, context, line, column) or default
 
-    def _checks(self, doc) -> dict:
+    def _checks(self, doc):
+        from .checks import ChecksConfig
+
         section = self.expect_mapping(doc, "checks", "the policy")
-        return _plain(section) if section is not None else {}
+        positions = _section_positions(section) if section is not None else {}
+        config, problems = ChecksConfig.from_mapping(
+            _plain(section) if section is not None else None, self.path, positions
+        )
+        self.problems.extend(problems)
+        return config
 
     def _judge(self, doc) -> dict | None:
         section = self.expect_mapping(doc, "judge", "the policy")
@@ -627,3 +634,23 @@ class _Validator:
         self.check_keys(section, JUDGE_KEYS, "judge")
         self._string(section, "model", "judge", required=True)
         return _plain(section)
+
+
+def _section_positions(section: Any, prefix: str = "") -> dict[str, tuple[int, int]]:
+    """Map dotted key paths inside a section to their 1-based positions."""
+    positions: dict[str, tuple[int, int]] = {}
+    if isinstance(section, dict):
+        items = [(key, key_position(section, key)) for key in section]
+        children = [(key, section[key]) for key in section]
+    elif isinstance(section, list):
+        items = [
+            (index, item_position(section, index)) for index in range(len(section))
+        ]
+        children = list(enumerate(section))
+    else:
+        return positions
+    for key, position in items:
+        positions[f"{prefix}{key}"] = position
+    for key, child in children:
+        positions.update(_section_positions(child, f"{prefix}{key}."))
+    return positions

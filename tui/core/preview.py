@@ -35,6 +35,7 @@ class RoutedRequest:
     baseline_cost: float | None
     routed_cost: float | None
     segments: dict[str, Any]
+    checks: Any = None  # divergence.RequestChecks, when checks ran
 
     @property
     def graded(self) -> bool:
@@ -49,6 +50,9 @@ class SegmentRow:
     max_regression: float
     min_samples: int
     aliases: list[str]
+    checks: dict | None = None  # {alias: {check: failing requests}}
+    pair_checks: dict | None = None  # {check: requests whose outputs differ}
+    members: list = field(default_factory=list, repr=False)  # its RoutedRequests
 
     @property
     def status(self) -> str:
@@ -77,6 +81,8 @@ class SegmentRow:
             "status": self.status,
             "baseline_cost": stats.cost("baseline"),
             "routed_cost": stats.cost("routed"),
+            "checks": self.checks,
+            "pair_checks": self.pair_checks,
         }
 
 
@@ -178,6 +184,8 @@ class Preview:
                     "status",
                     "baseline_cost",
                     "routed_cost",
+                    "checks",
+                    "pair_checks",
                 )
             },
             "rules": [rule.to_json() for rule in self.rules],
@@ -205,12 +213,15 @@ def compute_preview(
     router: Router | None = None,
     grade: GradeFn = recorded_grade,
     costs: Any = None,
+    checks: bool = True,
+    check_cache: Any = None,
 ) -> Preview:
     """Route every request and aggregate per segment, per rule and per tenant.
 
-    `grade(request, model)` supplies grades (recorded ones by default; the
-    checks module can add grades derived from output checks). `costs` is a
-    CostModel; None builds one from LiteLLM's price map.
+    `grade(request, model)` supplies recorded grades. With `checks`, every
+    output is checked (see divergence.py), segments count the failures, and
+    checks the policy lists under `checks.as_grade` grade outputs that have no
+    grade. `costs` is a CostModel; None builds one from LiteLLM's price map.
     """
     router = router or Router(policy)
     if costs is None:
@@ -218,8 +229,9 @@ def compute_preview(
 
         costs = CostModel(policy)
     baseline_model = policy.model_for(policy.budgets.baseline)
+    checker = _Checker.build(policy, baseline_model, check_cache) if checks else None
     rows = [
-        _route_one(policy, router, request, baseline_model, grade, costs)
+        _route_one(policy, router, request, baseline_model, grade, costs, checker)
         for request in requests
     ]
 
@@ -227,14 +239,58 @@ def compute_preview(
     totals = SegmentRow(
         None, None, _aggregate(rows), *policy.budget_for(None, None), aliases
     )
+    totals.members = rows
     segments = _segment_rows(policy, rows, aliases)
+    if checker is not None:
+        checker.count(totals, rows)
+        for segment in segments:
+            checker.count(segment, segment.members)
     rules = _rule_rows(policy, rows)
     exposure = _exposure(policy, rows)
     warnings = _warnings(policy, rules, costs, totals)
     return Preview(policy, rows, totals, segments, rules, exposure, warnings)
 
 
-def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedRequest:
+class _Checker:
+    """Runs output checks for the preview and turns opted-in checks into grades."""
+
+    def __init__(self, policy, baseline_model, cache):
+        from .divergence import SHARED_CACHE
+
+        self.config = policy.checks
+        self.cache = cache or SHARED_CACHE
+        self.baseline_model = baseline_model
+        self.models = {alias: spec.model for alias, spec in policy.models.items()}
+        self.params = {spec.model: spec.params for spec in policy.models.values()}
+
+    @classmethod
+    def build(cls, policy, baseline_model, cache):
+        if policy.checks is None or not policy.checks.enabled:
+            return None
+        return cls(policy, baseline_model, cache)
+
+    def run(self, request):
+        from .divergence import check_request
+
+        models = set(self.models.values())
+        return check_request(
+            request, models, self.baseline_model, self.config, self.cache, self.params
+        )
+
+    def grade(self, recorded, checks, model):
+        from .divergence import check_grade
+
+        return check_grade(recorded, checks, model, self.config)
+
+    def count(self, segment: SegmentRow, rows) -> None:
+        from .divergence import count_checks
+
+        segment.checks, segment.pair_checks = count_checks(rows, self.models)
+
+
+def _route_one(
+    policy, router, request, baseline_model, grade, costs, checker
+) -> RoutedRequest:
     features = RequestFeatures(
         request.metadata, request.prompt, request.messages, policy.tokenizer_model
     )
@@ -248,17 +304,25 @@ def _route_one(policy, router, request, baseline_model, grade, costs) -> RoutedR
     routed_cost = (
         baseline_cost if model == baseline_model else costs.request_cost(request, model)
     )
+    baseline_grade = grade(request, baseline_model)
+    routed_grade = grade(request, model)
+    checks = None
+    if checker is not None:
+        checks = checker.run(request)
+        baseline_grade = checker.grade(baseline_grade, checks, baseline_model)
+        routed_grade = checker.grade(routed_grade, checks, model)
     return RoutedRequest(
         request,
         features,
         index,
         alias,
         model,
-        grade(request, baseline_model),
-        grade(request, model),
+        baseline_grade,
+        routed_grade,
         baseline_cost,
         routed_cost,
         segments,
+        checks,
     )
 
 
@@ -281,10 +345,12 @@ def _segment_rows(policy: Policy, rows, aliases) -> list[SegmentRow]:
                 members.append(row)
         for value in sorted(groups, key=_value_order):
             budget, min_samples = policy.budget_for(dimension, value)
-            stats = _aggregate(groups[value])
-            result.append(
-                SegmentRow(dimension, value, stats, budget, min_samples, aliases)
+            members = groups[value]
+            row = SegmentRow(
+                dimension, value, _aggregate(members), budget, min_samples, aliases
             )
+            row.members = members
+            result.append(row)
     return result
 
 
