@@ -52,6 +52,7 @@ def segment_table(preview, dimension: str) -> Table:
     table.add_column("budget", justify="right")
     table.add_column("cost baseline", justify="right")
     table.add_column("cost routed", justify="right")
+    table.add_column("failed checks")
     for row in rows:
         stats = row.stats
         share = stats.share(preview.aliases)
@@ -68,8 +69,21 @@ def segment_table(preview, dimension: str) -> Table:
             fmt_points(row.max_regression, unit=False),
             fmt_cost(stats.cost("baseline")),
             fmt_cost(stats.cost("routed")),
+            check_summary(row),
         )
     return table
+
+
+def check_summary(row) -> str:
+    """Nonzero check failures, such as `fast: refusal 3, truncated 1`."""
+    if not row.checks:
+        return ""
+    parts = []
+    for alias, counts in row.checks.items():
+        failed = [f"{name} {count}" for name, count in counts.items() if count]
+        if failed:
+            parts.append(f"{alias}: " + ", ".join(failed))
+    return "; ".join(parts)
 
 
 def rules_table(preview) -> Table:
@@ -135,6 +149,11 @@ def print_preview(preview, console: Console | None = None) -> None:
         f" {len(exposure.mixed)} served by more than one model"
     )
     console.print(totals_line(preview))
+    totals = preview.totals
+    if totals.checks is not None:
+        console.print(f"failed checks, all requests: {check_summary(totals) or 'none'}")
+        differ = ", ".join(f"{name} {n}" for name, n in totals.pair_checks.items())
+        console.print(f"outputs that differ from the baseline's: {differ}")
     failing = len(preview.failing)
     if failing:
         console.print(Text(f"{failing} segment(s) FAIL their budget", style="bold red"))
