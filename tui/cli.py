@@ -8,6 +8,7 @@ so `routebook --help` and the app start without loading LiteLLM.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -76,11 +77,55 @@ def _add_optional_commands(commands) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in ("policy", "sample", "old", "new", "file"):
+        if getattr(args, name, None) == "":
+            parser.error(f"the {name} path is empty; give a file name")
     try:
-        return _dispatch(parser, args)
+        code = _dispatch(parser, args)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         print("routebook: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) closed the pipe; stop quietly, as shell tools do.
+        _silence_stdout()
+        return 141
+    except OSError as error:
+        if not _is_stdout_error(error):
+            raise
+        _silence_stdout()
+        print(
+            f"routebook: error: cannot write to standard output: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+def _is_stdout_error(error: OSError | None = None) -> bool:
+    """Whether an OSError came from writing standard output (disk full, closed pipe).
+
+    Errors about files carry the file's name; a failed write to stdout does not.
+    """
+    if error is not None and error.filename is None:
+        if error.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EBADF):
+            return True
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _dispatch(parser, args) -> int:
@@ -103,9 +148,11 @@ def _dispatch(parser, args) -> int:
             return gate(args.policy, args.sample, args.strict, args.format)
         return args.handler(args)
     except InputError as error:
-        print(f"routebook: error: {error}", file=sys.stderr)
+        _report_input_error(error)
         return EXIT_USAGE
     except OSError as error:
+        if _is_stdout_error(error):
+            raise
         # Unreadable or unwritable files that no command turned into an InputError.
         print(f"routebook: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -116,6 +163,18 @@ def _dispatch(parser, args) -> int:
             raise
         print(f"routebook: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _report_input_error(error) -> None:
+    """Print located problems first, each at the start of its own line."""
+    from .format import printable
+
+    lines = [problem.format() for problem in error.problems]
+    for line in lines:
+        print(printable(line), file=sys.stderr)
+    message = str(error)
+    if message not in lines:
+        print(printable(f"routebook: error: {message}"), file=sys.stderr)
 
 
 def _open_app(policy: str, sample: str | None) -> int:

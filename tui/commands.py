@@ -13,9 +13,11 @@ EXIT_USAGE = 2
 
 
 def print_problems(problems: list[Problem], stream=None) -> None:
+    from .format import printable
+
     stream = stream or sys.stderr
     for problem in problems:
-        print(problem.format(), file=stream)
+        print(printable(problem.format()), file=stream)
 
 
 def load_valid_policy(path: str):

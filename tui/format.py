@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 STATUS_WORDS = {"fail": "FAIL", "insufficient": "insufficient", "pass": "pass"}
@@ -38,5 +39,17 @@ def fmt_cost(value: float | None) -> str:
     return f"${value:,.2f}"
 
 
+# C0 and C1 control characters, which a terminal would act on (ESC starts
+# colour, title and clear-screen sequences) if sample data reached it raw.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Show control characters as escapes (`\x1b`) so data cannot drive the terminal."""
+    return _CONTROL.sub(
+        lambda m: m.group().encode("unicode_escape").decode("ascii"), text
+    )
+
+
 def fmt_value(value: Any) -> str:
-    return "(missing)" if value is None else str(value)
+    return "(missing)" if value is None else printable(str(value))

@@ -12,6 +12,7 @@ from .format import (
     fmt_points,
     fmt_share,
     fmt_value,
+    printable,
     status_word,
 )
 
@@ -100,7 +101,7 @@ def rules_table(preview) -> Table:
         elif rule.status == "shadowed":
             note = "DEAD: shadowed by " + ", ".join(rule.shadowed_by)
         table.add_row(
-            rule.name,
+            printable(rule.name),
             rule.route,
             f"{rule.matched:g}",
             f"{rule.matches_alone:g}",
@@ -158,7 +159,7 @@ def print_preview(preview, console: Console | None = None) -> None:
     if failing:
         console.print(Text(f"{failing} segment(s) FAIL their budget", style="bold red"))
     for warning in preview.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
+        console.print(Text(f"warning: {printable(warning)}", style="yellow"))
 
 
 def print_gate(preview, strict: bool, console: Console | None = None) -> None:

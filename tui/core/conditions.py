@@ -13,6 +13,7 @@ the validator warns about it.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,16 @@ def key_position(node: Any, key: Any) -> tuple[int, int]:
 
 
 def value_position(node: Any, key: Any) -> tuple[int, int]:
+    """1-based position of a mapping value; the key's position when it is empty.
+
+    ruamel places an empty (null) value at the start of the next line, which
+    would point the user at the wrong key.
+    """
+    try:
+        if node[key] is None:
+            return key_position(node, key)
+    except (KeyError, TypeError, IndexError):
+        pass
     try:
         line, column = node.lc.value(key)
         return line + 1, column + 1
@@ -162,9 +173,15 @@ def resolve_field(
     return ref
 
 
-def parse_condition(node: Any, context: ParseContext) -> Condition | None:
-    """Parse a `when` node. Returns None (with problems recorded) when invalid."""
-    line, column = node_start(node)
+def parse_condition(
+    node: Any, context: ParseContext, position: tuple[int, int] | None = None
+) -> Condition | None:
+    """Parse a `when` node. Returns None (with problems recorded) when invalid.
+
+    `position` locates the node when it is a scalar, which carries no position
+    of its own.
+    """
+    line, column = node_start(node) if hasattr(node, "lc") else (position or (1, 1))
     if not isinstance(node, dict):
         context.error(
             line,
@@ -197,7 +214,7 @@ def _parse_entry(node: dict, key: Any, context: ParseContext) -> Condition | Non
     if key in ("all", "any"):
         return _parse_list(key, value, node, context)
     if key == "not":
-        inner = parse_condition(value, context)
+        inner = parse_condition(value, context, value_position(node, key))
         if inner is None:
             return None
         _warn_not_over_missing(inner, context, line, column)
@@ -224,7 +241,10 @@ def _parse_list(key: str, value: Any, node: dict, context: ParseContext):
     if not value:
         meaning = "matches every request" if key == "all" else "matches no request"
         context.warn(line, column, f"'{key}: []' is empty, so it {meaning}")
-    items = [parse_condition(item, context) for item in value]
+    items = [
+        parse_condition(item, context, item_position(value, index))
+        for index, item in enumerate(value)
+    ]
     if any(item is None for item in items):
         return None
     return Combine(key, items, line, column)
@@ -271,7 +291,23 @@ def _parse_comparisons(ref, value, node, key, context) -> Condition | None:
 
 
 def _make_compare(ref, op, value, line, column, context) -> Compare | None:
+    if _has_date(value):
+        context.error(
+            line,
+            column,
+            f"{value} is read as a date by YAML, and request fields are text or"
+            f' numbers; quote it ("{value}") to compare with text',
+        )
+        return None
     value = _plain(value)
+    if value is None or (isinstance(value, list) and None in value):
+        context.error(
+            line,
+            column,
+            f"'{ref.name}' is compared with null, which never matches: a missing or"
+            " null field makes every comparison false; compare with a value instead",
+        )
+        return None
     if op in NUMERIC_OPERATORS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             context.error(
@@ -349,6 +385,12 @@ def _fields(condition: Condition):
     else:
         for item in condition.items:
             yield from _fields(item)
+
+
+def _has_date(value: Any) -> bool:
+    if isinstance(value, datetime.date):
+        return True
+    return isinstance(value, list) and any(isinstance(v, datetime.date) for v in value)
 
 
 def _plain(value: Any) -> Any:

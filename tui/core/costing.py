@@ -19,6 +19,7 @@ class CostModel:
         self._pricers: dict[str, _Pricer | None] = {}
         self.unpriced: Counter = Counter()
         self.missing_output: Counter = Counter()
+        self.uncounted_parts: Counter = Counter()
 
     def pricer(self, model: str) -> _Pricer | None:
         """The model's prices, resolved once per model; None when it has none."""
@@ -43,13 +44,28 @@ class CostModel:
         prompt_tokens = output.prompt_tokens
         if prompt_tokens is None:
             prompt_tokens = count_prompt(request.prompt, request.messages, model)
+            if request.messages is not None:
+                self._note_uncounted(request, model)
         completion_tokens = output.completion_tokens
         if completion_tokens is None:
             completion_tokens = count_text(output.text, model)
         return pricer.cost(prompt_tokens, completion_tokens)
 
+    def _note_uncounted(self, request, model: str) -> None:
+        from .tokens import count_request_tokens
+
+        for part in count_request_tokens(request.messages, model).unsupported:
+            # "messages[0].content[1]: 'image_url' part not counted" -> the kind.
+            kind = part.split(": ", 1)[-1]
+            self.uncounted_parts[kind] += 1
+
     def warnings(self) -> list[str]:
         notes = []
+        for kind, count in sorted(self.uncounted_parts.items()):
+            notes.append(
+                f"{count} message part(s) not counted in prompt tokens ({kind});"
+                " costs of those requests count only their text"
+            )
         for model in sorted(self.unpriced):
             notes.append(
                 f"model '{model}' has no price in LiteLLM's price map, so its cost is"

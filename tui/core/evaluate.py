@@ -187,19 +187,27 @@ def compile_getters(refs: Sequence[FieldRef]) -> Callable[[Any], tuple]:
     """Compile `values(request) -> tuple` reading several fields at once.
 
     Lists and mappings come back as their `str()`, so every value can serve as
-    a dictionary key when requests are grouped by segment.
+    a dictionary key when requests are grouped by segment, and booleans as
+    "true" and "false", because Python's True equals 1 and would merge the
+    segments `true` and `1`.
     """
     generator = _Generator()
-    generator.constants["_UNHASHABLE"] = (dict, list)
-    items = ", ".join(
-        f"(v if (v := {generator.field(ref)}).__class__ not in _UNHASHABLE else str(v))"
-        for ref in refs
-    )
+    generator.constants["_group_key"] = group_key
+    items = ", ".join(f"_group_key({generator.field(ref)})" for ref in refs)
     body = f"def values(r):\n    return ({items}{',' if refs else ''})"
     source = "\n\n".join([*generator.segment_functions, body])
     namespace = dict(generator.constants)
     exec(compile(source, "<routebook segments>", "exec"), namespace)  # noqa: S102
     return namespace["values"]
+
+
+def group_key(value: Any) -> Any:
+    """A segment value as a dictionary key (see `compile_getters`)."""
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return str(value)
+    return value
 
 
 def compile_match_mask(conditions: Sequence[Condition]) -> Callable[[Any], int]:

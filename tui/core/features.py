@@ -19,12 +19,14 @@ FEATURES = (
 )
 
 # A fenced block, or a line that reads like a statement in a common language.
+# Indentation is matched with [ \t]*, never \s*, which would also match line
+# breaks and make the search quadratic on prompts with many blank lines.
 _CODE_PATTERN = re.compile(
     r"```|~~~"
-    r"|^\s*(def|class|import|from|function|const|let|var|public|private|return"
-    r"|SELECT|INSERT|UPDATE|#include|package|fn|func)\b.*[:;{(=]"
-    r"|^\s*[}\])];?\s*$"
-    r"|=>|\b\w+\([^()\n]*\)\s*[{;]",
+    r"|^[ \t]*(def|class|import|from|function|const|let|var|public|private|return"
+    r"|SELECT|INSERT|UPDATE|#include|package|fn|func)\b[^\n]*[:;{(=]"
+    r"|^[ \t]*[}\])];?[ \t]*$"
+    r"|=>|\b\w+\([^()\n]*\)[ \t]*[{;]",
     re.MULTILINE,
 )
 

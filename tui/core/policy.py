@@ -8,6 +8,7 @@ as could be read, so the app can keep showing an outline while the user types.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ OVERRIDE_KEYS = ("when", "max_regression", "min_samples", "description")
 EXPOSURE_KEYS = ("field",)
 JUDGE_KEYS = ("model", "params", "prompt")
 
+# Versions count saves; a larger number is a typo, and printing a number of
+# thousands of digits fails in Python.
+MAX_VERSION = 10**9
 DEFAULT_MAX_REGRESSION = 0.03
 DEFAULT_MIN_SAMPLES = 30
 DEFAULT_EXPOSURE_FIELD = "metadata.tenant_id"
@@ -271,7 +275,7 @@ class _Validator:
 
         self.check_keys(doc, TOP_KEYS, "the policy")
         schema = self._schema(doc)
-        name = self._string(doc, "name", "the policy", required=True) or "unnamed"
+        name = self._name(doc)
         version = self._version(doc)
         description = self._string(doc, "description", "the policy")
         models = self._models(doc)
@@ -336,15 +340,29 @@ class _Validator:
             return None
         return str(value)
 
+    def _name(self, doc: dict) -> str:
+        from .problems import InputError
+        from .versions import safe_policy_name
+
+        name = self._string(doc, "name", "the policy", required=True)
+        if name is None:
+            return "unnamed"
+        try:
+            safe_policy_name(name)
+        except InputError as error:
+            self.error(value_position(doc, "name"), str(error))
+        return name
+
     def _version(self, doc: dict) -> int:
         if "version" not in doc:
             return 0
         version = doc["version"]
-        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        whole = isinstance(version, int) and not isinstance(version, bool)
+        if not whole or not 0 <= version < MAX_VERSION:
             self.error(
                 value_position(doc, "version"),
-                "'version' must be a whole number such as 1,"
-                f" not {_type_name(version)}",
+                f"'version' must be a whole number from 0 to {MAX_VERSION - 1},"
+                f" not {_short(version)}",
             )
             return 0
         return int(version)
@@ -363,6 +381,13 @@ class _Validator:
                 )
             return None
         alias = node[key]
+        if alias is None:
+            self.error(
+                value_position(node, key),
+                f"'{key}' in {where} has no value; set it to a model alias: "
+                + (", ".join(models) or "none defined"),
+            )
+            return None
         if not isinstance(alias, str) or alias not in models:
             known = ", ".join(models) or "none defined"
             self.error(
@@ -419,6 +444,8 @@ class _Validator:
         value = node[key]
         kinds = int if integer else int | float
         valid = not isinstance(value, bool) and isinstance(value, kinds)
+        # YAML reads .nan and .inf as floats; neither is a usable budget or price.
+        valid = valid and math.isfinite(value)
         if valid and minimum is not None and value < minimum:
             valid = False
         if valid and maximum is not None and value > maximum:
@@ -494,10 +521,20 @@ class _Validator:
             return []
         rules: list[RuleSpec] = []
         seen: dict[str, int] = {}
+        catch_all: RuleSpec | None = None
         for index, spec in enumerate(section):
             rule = self._rule(section, index, spec, models, context, seen)
-            if rule is not None:
-                rules.append(rule)
+            if rule is None:
+                continue
+            if catch_all is not None:
+                self.warn(
+                    (rule.line, rule.column),
+                    f"rule '{rule.name}' can never fire: rule '{catch_all.name}'"
+                    f" (line {catch_all.line}) matches every request",
+                )
+            elif _always_true(rule.condition):
+                catch_all = rule
+            rules.append(rule)
         return rules
 
     def _rule(self, section, index, spec, models, context, seen) -> RuleSpec | None:
@@ -530,7 +567,9 @@ class _Validator:
                 " write 'when: {all: []}' to match every request",
             )
         else:
-            condition = parse_condition(spec["when"], context)
+            condition = parse_condition(
+                spec["when"], context, value_position(spec, "when")
+            )
         description = spec.get("description")
         if None in (name, route, condition):
             return None
@@ -595,7 +634,7 @@ class _Validator:
                 f"missing 'when' in {where}; name the segment, e.g. {{locale: ja}}",
             )
             return None
-        condition = parse_condition(item["when"], context)
+        condition = parse_condition(item["when"], context, value_position(item, "when"))
         if condition is None:
             return None
         if max_regression is None and min_samples is None:
@@ -654,3 +693,26 @@ def _section_positions(section: Any, prefix: str = "") -> dict[str, tuple[int, i
     for key, child in children:
         positions.update(_section_positions(child, f"{prefix}{key}."))
     return positions
+
+
+def _always_true(condition) -> bool:
+    """Whether a condition holds for every request, whatever its fields."""
+    from .conditions import Combine
+
+    if not isinstance(condition, Combine):
+        return False
+    if condition.op == "all":
+        return all(_always_true(item) for item in condition.items)
+    if condition.op == "any":
+        return any(_always_true(item) for item in condition.items)
+    return False
+
+
+def _short(value: Any) -> str:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and abs(value) >= MAX_VERSION
+    ):
+        return "a number that large"
+    return _type_name(value)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import compile_match_mask, read_field
+from .evaluate import compile_match_mask, group_key, read_field
 from .features import RequestFeatures
 from .policy import Policy
 from .router import Router
@@ -405,8 +405,7 @@ def _exposure(policy: Policy, rows) -> Exposure:
         if tenant is None:
             missing += 1
             continue
-        if isinstance(tenant, dict | list):
-            tenant = str(tenant)
+        tenant = group_key(tenant)
         stats = tenants.get(tenant)
         if stats is None:
             stats = tenants[tenant] = GroupStats()

@@ -8,6 +8,8 @@ Routebook reports patterns that cannot be evaluated safely.
 
 from __future__ import annotations
 
+import re
+
 import re2
 
 try:
@@ -60,7 +62,9 @@ def _describe(error: Exception) -> str:
     if isinstance(detail, bytes):
         detail = detail.decode("utf-8", "replace")
     hint = ""
-    if "\\1" in detail or "escape sequence" in detail or "perl operator" in detail:
+    if "\\Z" in detail:
+        hint = " (RE2 writes the end-of-text anchor as \\z)"
+    elif re.search(r"\\[1-9]|\(\?<?[=!]", detail):
         hint = (
             " (backreferences and look-around need backtracking, which could hang"
             " on long prompts; rewrite the pattern without them)"
