@@ -610,7 +610,8 @@ def test_cli_diff_invalid_policy(files, capsys):
     code = main(["diff", str(old), str(new), "--sample", str(sample)])
     error = capsys.readouterr().err
     assert code == 2
-    assert error.startswith(f"routebook: error: NEW policy {new} is invalid")
+    assert error.startswith(f"{new}:18:12: error: unknown model alias")
+    assert f"routebook: error: NEW policy {new} is invalid" in error
     assert f"{new}:" in error
     assert "fastest" in error
 
