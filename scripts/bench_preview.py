@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tui.core import costing, divergence  # noqa: E402
+from tui.core.checks import CheckCache  # noqa: E402
 from tui.core.features import RequestFeatures  # noqa: E402
 from tui.core.policy import parse_policy  # noqa: E402
 from tui.core.preview import compute_preview  # noqa: E402
@@ -138,22 +140,40 @@ def json_baseline(path: Path) -> None:
             json.loads(line)
 
 
-def run_preview(path: Path, policy) -> None:
+def run_preview(path: Path, policy, checks: bool = False, cold: bool = False) -> None:
+    if cold:
+        # Forget token counts and check results from earlier runs.
+        costing._TEXT_COUNTS.clear()
+        divergence.SHARED_CACHE = CheckCache()
     sample = load_sample(path, known_models={"openai/gpt-4o", "openai/gpt-4o-mini"})
-    compute_preview(policy, sample.requests)
+    compute_preview(policy, sample.requests, checks=checks)
 
 
 def bench_preview(count: int, repeat: int, policy, folder: Path) -> list[tuple]:
     rows = []
-    for usage in (True, False):
-        path = folder / f"sample-{usage}.jsonl"
-        make_sample(path, count, usage)
+    usage_path = folder / "sample-usage.jsonl"
+    text_path = folder / "sample-text.jsonl"
+    make_sample(usage_path, count, usage=True)
+    make_sample(text_path, count, usage=False)
+    # One small run loads the tokenizers and the price map, which a session
+    # pays once, before any timing.
+    small = folder / "warm.jsonl"
+    make_sample(small, 100, usage=False)
+    run_preview(small, policy, checks=True)
+
+    cases = [
+        ("with recorded usage", usage_path, False, False, repeat),
+        ("tokenizing every text, first run", text_path, False, True, 1),
+        ("tokenizing every text, counts memoised", text_path, False, False, repeat),
+        ("with output checks, first run", usage_path, True, True, 1),
+        ("with output checks, results cached", usage_path, True, False, repeat),
+    ]
+    for label, path, checks, cold, runs in cases:
         baseline = best_of(repeat, lambda p=path: json_baseline(p))
-        # One run to load tokenizers and the price map, which a session pays once.
-        run_preview(path, policy)
-        preview = best_of(repeat if usage else 1, lambda p=path: run_preview(p, policy))
-        label = "with recorded usage" if usage else "tokenizing every text"
-        rows.append((f"preview, {count:,} requests, {label}", baseline, preview))
+        seconds = best_of(
+            runs, lambda p=path, c=checks, k=cold: run_preview(p, policy, c, k)
+        )
+        rows.append((f"preview, {count:,} requests, {label}", baseline, seconds))
     return rows
 
 

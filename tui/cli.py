@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                 default="table",
                 help="output format",
             )
+            command.add_argument(
+                "--no-checks",
+                action="store_true",
+                help="skip the output checks (faster on large samples); checks the"
+                " policy uses as grades still run",
+            )
         else:
             command.add_argument(
                 "--strict",
@@ -144,7 +150,9 @@ def _dispatch(parser, args) -> int:
             from .commands import gate, preview
 
             if args.command == "preview":
-                return preview(args.policy, args.sample, args.format)
+                return preview(
+                    args.policy, args.sample, args.format, not args.no_checks
+                )
             return gate(args.policy, args.sample, args.strict, args.format)
         return args.handler(args)
     except InputError as error:

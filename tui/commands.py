@@ -73,16 +73,25 @@ def check(path: str) -> int:
     return EXIT_OK
 
 
-def run_preview(policy_path: str, sample_path: str):
+def run_preview(policy_path: str, sample_path: str, checks: bool = False):
+    """Load both files and compute the preview.
+
+    Without `checks`, the output checks run only when the policy grades with
+    them (`checks.as_grade`), which is all the gate needs.
+    """
     from .core.preview import compute_preview
 
     policy = load_valid_policy(policy_path)
     sample = load_sample_for(policy, sample_path)
-    return compute_preview(policy, sample.requests)
+    if not checks:
+        checks = bool(policy.checks and policy.checks.as_grade)
+    return compute_preview(policy, sample.requests, checks=checks)
 
 
-def preview(policy_path: str, sample_path: str, output_format: str) -> int:
-    result = run_preview(policy_path, sample_path)
+def preview(
+    policy_path: str, sample_path: str, output_format: str, checks: bool = True
+) -> int:
+    result = run_preview(policy_path, sample_path, checks)
     if output_format == "json":
         json.dump(result.to_json(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

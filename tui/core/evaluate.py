@@ -193,7 +193,11 @@ def compile_getters(refs: Sequence[FieldRef]) -> Callable[[Any], tuple]:
     """
     generator = _Generator()
     generator.constants["_group_key"] = group_key
-    items = ", ".join(f"_group_key({generator.field(ref)})" for ref in refs)
+    generator.constants["_PLAIN"] = frozenset((str, int, float, type(None)))
+    items = ", ".join(
+        f"(v if (v := {generator.field(ref)}).__class__ in _PLAIN else _group_key(v))"
+        for ref in refs
+    )
     body = f"def values(r):\n    return ({items}{',' if refs else ''})"
     source = "\n\n".join([*generator.segment_functions, body])
     namespace = dict(generator.constants)

@@ -7,7 +7,6 @@ that never mentions `detected_language` never runs language detection.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from typing import Any
 
 FEATURES = (
@@ -29,6 +28,26 @@ _CODE_PATTERN = re.compile(
     r"|=>|\b\w+\([^()\n]*\)[ \t]*[{;]",
     re.MULTILINE,
 )
+
+
+class cached_property:  # noqa: N801 - named after the functools decorator it replaces
+    """A per-instance cache like functools.cached_property, without its lock.
+
+    Python 3.11's version takes a lock on every first access, which costs more
+    than most features here; a RequestFeatures is used by one thread at a time.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 class RequestFeatures:

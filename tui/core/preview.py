@@ -8,6 +8,7 @@ that users' CI reads, so its keys change only with a new schema.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,7 +207,25 @@ def recorded_grade(request, model: str) -> float | None:
     return None if output is None else output.grade
 
 
-def compute_preview(
+def compute_preview(*args, **kwargs) -> Preview:
+    """Route every request and aggregate per segment, per rule and per tenant.
+
+    See `_compute_preview` for the arguments. The cyclic garbage collector is
+    paused meanwhile: the preview allocates a few objects per request and
+    frees none, and each collection would rescan every request of the sample,
+    which made a 50k-request preview 10 to 40% slower in a measurement on two
+    loaded cores.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compute_preview(*args, **kwargs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute_preview(
     policy: Policy,
     requests: Sequence[Any],
     *,
@@ -216,7 +235,7 @@ def compute_preview(
     checks: bool = True,
     check_cache: Any = None,
 ) -> Preview:
-    """Route every request and aggregate per segment, per rule and per tenant.
+    """Route and aggregate; `compute_preview` is the public entry point.
 
     `grade(request, model)` supplies recorded grades. With `checks`, every
     output is checked (see divergence.py), segments count the failures, and
