@@ -667,3 +667,46 @@ def test_engine_preview_matches_independent_figures(records, tokens):
         graded, regression = figures[key]
         assert segment["graded"] == graded, key
         assert segment["regression"] == pytest.approx(regression, abs=1e-12), key
+
+
+def expected_language_misses(records: list[dict]) -> int:
+    """Fast answers without their locale's script, or Korean ones switching to Han."""
+    own_script = {
+        "ja": {"CJK", "HIRAGANA", "KATAKANA"},
+        "ar": {"ARABIC"},
+        "ko": {"HANGUL"},
+    }
+    misses = 0
+    for record in records:
+        locale = record["metadata"]["locale"]
+        if locale not in own_script:
+            continue
+        text = record["outputs"][FAST]["text"]
+        scripts = scripts_in(text)
+        if not scripts & own_script[locale] or (locale == "ko" and "CJK" in scripts):
+            misses += 1
+    return misses
+
+
+def test_engine_checks_find_the_written_failures(records):
+    """The output checks flag the failures the generator wrote into the sample."""
+    from tui.core.policy import load_policy
+    from tui.core.preview import compute_preview
+    from tui.core.samples import load_sample
+
+    policy = load_policy(POLICY).policy
+    totals = compute_preview(policy, load_sample(SAMPLE).requests).totals
+    fast = totals.checks["fast"]
+
+    cut = sum(1 for r in records if r["outputs"][FAST].get("finish_reason") == "length")
+    broken = sum(
+        1
+        for r in records
+        if r["metadata"].get("expects_json")
+        and parse_json_output(r["outputs"][FAST]["text"]) is None
+    )
+    assert fast["truncated"] == cut == 5
+    assert fast["invalid_json"] == broken
+    assert fast["wrong_language"] == expected_language_misses(records) == 10
+    assert fast["refusal"] == 9
+    assert sum(totals.checks["strong"].values()) == 0
