@@ -33,18 +33,26 @@ class RequestChecks:
 
     outputs: dict[str, dict[str, CheckResult]] = field(default_factory=dict)
     pairs: dict[str, dict[str, CheckResult]] = field(default_factory=dict)
+    # Flag names, worked out once because every preview counts them per segment.
+    _failed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _pair_failed: tuple[str, ...] | None = None
 
-    def failed(self, model: str) -> list[str]:
-        return [
-            name for name, result in self.outputs.get(model, {}).items() if result.flag
-        ]
+    def failed(self, model: str) -> tuple[str, ...]:
+        names = self._failed.get(model)
+        if names is None:
+            results = self.outputs.get(model, {})
+            names = tuple(name for name, result in results.items() if result.flag)
+            self._failed[model] = names
+        return names
 
-    def pair_failed(self) -> list[str]:
+    def pair_failed(self) -> tuple[str, ...]:
         """Pairwise checks flagged against the baseline by any other model."""
-        names = set()
-        for results in self.pairs.values():
-            names.update(name for name, result in results.items() if result.flag)
-        return sorted(names)
+        if self._pair_failed is None:
+            names = set()
+            for results in self.pairs.values():
+                names.update(name for name, result in results.items() if result.flag)
+            self._pair_failed = tuple(sorted(names))
+        return self._pair_failed
 
 
 def request_info(request) -> RequestInfo:

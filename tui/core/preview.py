@@ -234,6 +234,7 @@ def _compute_preview(
     costs: Any = None,
     checks: bool = True,
     check_cache: Any = None,
+    cache: PreviewCache | None = None,
 ) -> Preview:
     """Route and aggregate; `compute_preview` is the public entry point.
 
@@ -241,6 +242,8 @@ def _compute_preview(
     output is checked (see divergence.py), segments count the failures, and
     checks the policy lists under `checks.as_grade` grade outputs that have no
     grade. `costs` is a CostModel; None builds one from LiteLLM's price map.
+    `cache` keeps the work that does not depend on the rules (derived features,
+    check results) for the next preview of the same requests.
     """
     router = router or Router(policy)
     if costs is None:
@@ -249,8 +252,11 @@ def _compute_preview(
         costs = CostModel(policy)
     baseline_model = policy.model_for(policy.budgets.baseline)
     checker = _Checker.build(policy, baseline_model, check_cache) if checks else None
+    cache = cache if cache is not None else PreviewCache()
     rows = [
-        _route_one(policy, router, request, baseline_model, grade, costs, checker)
+        _route_one(
+            policy, router, request, baseline_model, grade, costs, checker, cache
+        )
         for request in requests
     ]
 
@@ -270,6 +276,25 @@ def _compute_preview(
     return Preview(policy, rows, totals, segments, rules, exposure, warnings)
 
 
+class PreviewCache:
+    """Per-request work that no rule edit changes, kept between previews.
+
+    Entries hold their request, so an id reused by a new object never hits a
+    stale entry; the cache keeps the requests alive, so create one per loaded
+    sample.
+    """
+
+    def __init__(self):
+        self._entries: dict[int, tuple[Any, dict]] = {}
+
+    def entry(self, request) -> dict:
+        item = self._entries.get(id(request))
+        if item is None or item[0] is not request:
+            item = (request, {})
+            self._entries[id(request)] = item
+        return item[1]
+
+
 class _Checker:
     """Runs output checks for the preview and turns opted-in checks into grades."""
 
@@ -281,6 +306,7 @@ class _Checker:
         self.baseline_model = baseline_model
         self.models = {alias: spec.model for alias, spec in policy.models.items()}
         self.params = {spec.model: spec.params for spec in policy.models.values()}
+        self.key = repr(sorted(self.params.items()))
 
     @classmethod
     def build(cls, policy, baseline_model, cache):
@@ -288,13 +314,22 @@ class _Checker:
             return None
         return cls(policy, baseline_model, cache)
 
-    def run(self, request):
+    def run(self, request, entry: dict):
         from .divergence import check_request
 
-        models = set(self.models.values())
-        return check_request(
-            request, models, self.baseline_model, self.config, self.cache, self.params
-        )
+        key = ("checks", self.config.fingerprint(), self.baseline_model, self.key)
+        checks = entry.get(key)
+        if checks is None:
+            models = set(self.models.values())
+            checks = entry[key] = check_request(
+                request,
+                models,
+                self.baseline_model,
+                self.config,
+                self.cache,
+                self.params,
+            )
+        return checks
 
     def grade(self, recorded, checks, model):
         from .divergence import check_grade
@@ -308,11 +343,14 @@ class _Checker:
 
 
 def _route_one(
-    policy, router, request, baseline_model, grade, costs, checker
+    policy, router, request, baseline_model, grade, costs, checker, cache
 ) -> RoutedRequest:
-    features = RequestFeatures(
-        request.metadata, request.prompt, request.messages, policy.tokenizer_model
-    )
+    entry = cache.entry(request)
+    features = entry.get(policy.tokenizer_model)
+    if features is None:
+        features = entry[policy.tokenizer_model] = RequestFeatures(
+            request.metadata, request.prompt, request.messages, policy.tokenizer_model
+        )
     index = router.route_index(features)
     alias = router.routes[index]
     model = policy.model_for(alias)
@@ -327,7 +365,7 @@ def _route_one(
     routed_grade = grade(request, model)
     checks = None
     if checker is not None:
-        checks = checker.run(request)
+        checks = checker.run(request, entry)
         baseline_grade = checker.grade(baseline_grade, checks, baseline_model)
         routed_grade = checker.grade(routed_grade, checks, model)
     return RoutedRequest(
