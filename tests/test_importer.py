@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -262,6 +263,45 @@ def test_mapping_file_bad_yaml(tmp_path):
     assert problem.line >= 3
 
 
+def test_mapping_file_duplicate_keys(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("map: [prompt=q]\nformat: csv\nmap: [prompt=r]\n", encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        parse_mapping(path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (3, 1)
+    assert "duplicate key 'map'" in problem.message
+
+
+def test_mapping_file_deep_nesting(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("map: " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        parse_mapping(path)
+
+    (problem,) = caught.value.problems
+    # The 101st bracket is the first one past the nesting limit of 100.
+    assert (problem.line, problem.column) == (1, len("map: ") + 101)
+    assert "nested more than" in problem.message
+
+
+def test_mapping_file_alias_bomb(tmp_path):
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        lines.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    path = tmp_path / "map.yaml"
+    path.write_text("\n".join(lines) + "\nmap: [prompt=q]\n", encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        parse_mapping(path)
+
+    assert any("aliases expand" in p.message for p in caught.value.problems)
+
+
 def test_mapping_file_missing(tmp_path):
     with pytest.raises(InputError) as caught:
         parse_mapping([str(tmp_path / "absent.yaml")])
@@ -381,6 +421,41 @@ def test_csv_header_problems(tmp_path):
         rows_of(empty, BASE)
 
 
+def test_csv_header_problem_located(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,prompt,id\n", encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        rows_of(path, BASE)
+
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line, problem.column) == (str(path), 1, 1)
+    assert str(caught.value) == problem.format()
+
+
+@pytest.mark.parametrize(
+    "cell, words",
+    [
+        ("[" * 100_000 + "]" * 100_000, "levels deep"),
+        ("9" * 5000, "integer of 5000 digits"),
+        ('"a\\ud800"', "lone surrogate \\ud800"),
+    ],
+    ids=["deep", "long-integer", "surrogate"],
+)
+def test_csv_json_cell_rejected(tmp_path, cell, words):
+    path = write_csv(tmp_path / "in.csv", ["id", "prompt", "x"], [["a", "p", cell]])
+    problems = []
+
+    mapping = parse_mapping([*BASE, "metadata.x:json=x"])
+
+    rows = list(import_rows(path, mapping, problems=problems))
+
+    assert rows == []
+    (problem,) = problems
+    assert problem.line == 2
+    assert words in problem.message
+
+
 def test_csv_bom_and_tsv(tmp_path):
     csv_path = tmp_path / "in.csv"
     csv_path.write_bytes(b"\xef\xbb\xbfid,prompt\r\na,\xc3\xa9t\xc3\xa9\r\n")
@@ -490,6 +565,30 @@ def test_jsonl_malformed_line(tmp_path):
     (problem,) = problems
     assert (problem.line, problem.column) == (2, bad.index("tru") + 1)
     assert "invalid JSON" in problem.message
+
+
+def test_jsonl_undecodable_lines(tmp_path):
+    depth = 100_000
+    deep = '{"id": "b", "prompt": "p", "x": ' + "[" * depth + "]" * depth + "}"
+    long_integer = '{"id": "c", "prompt": "p", "n": ' + "9" * 5000 + "}"
+    lone = '{"id": "d", "prompt": "p\\udc00"}'
+    lines = [json.dumps({"id": "a", "prompt": "p"}), deep, long_integer, lone]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = []
+
+    result = list(import_rows(path, parse_mapping(BASE), problems=problems))
+
+    assert [r["id"] for r in result] == ["a"]
+    located = [(p.line, p.column) for p in problems]
+    assert located == [
+        (2, deep.rindex("[") + 1),
+        (3, long_integer.index("9") + 1),
+        (4, lone.index("\\udc00") + 1),
+    ]
+    assert f"nested {depth + 1} levels deep" in problems[0].message
+    assert "integer of 5000 digits" in problems[1].message
+    assert "lone surrogate \\udc00" in problems[2].message
 
 
 def test_jsonl_bad_value_column(tmp_path):
@@ -657,6 +756,18 @@ def test_import_file_unknown_column_writes_nothing(tmp_path):
         import_file(source, parse_mapping([*BASE, "metadata.x=nope"]), target)
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_import_file_keeps_fifo(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "prompt": "p"}])
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+
+    with pytest.raises(InputError, match="is not a regular file but a FIFO"):
+        import_file(source, parse_mapping(BASE), fifo)
+
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
 
 
 def test_import_file_stdout(tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -441,6 +442,106 @@ def test_problems_sorted_by_line(tmp_path):
     assert sample.problems[0].format().startswith(f"{tmp_path / 's.jsonl'}:1:")
 
 
+def test_lone_surrogate_rejected(tmp_path):
+    # json.dumps escapes the emoji as the pair \ud83d\ude00, which is valid.
+    paired = json.dumps({"id": "a", "prompt": "smile \U0001f600"})
+    lone = '{"id": "b", "prompt": "p", "metadata": {"tier": "smb\\ud800"}}'
+    literal = '{"id": "c", "prompt": "\\\\ud800"}'
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", [paired, lone, literal]))
+
+    problem = only_problem(sample)
+    assert (problem.line, problem.column) == (2, lone.index("\\ud800") + 1)
+    assert problem.severity == "error"
+    assert "invalid Unicode: lone surrogate \\ud800" in problem.message
+    assert [r.id for r in sample.requests] == ["a", "c"]
+    assert sample.requests[0].prompt == "smile \U0001f600"
+    assert sample.requests[1].prompt == "\\ud800"
+
+
+@pytest.mark.parametrize(
+    "before, escape, after",
+    [
+        ("x", "\\udc00", "y"),
+        ("", "\\uDBFF", ""),
+        ("\\ud83d\\ude00 ", "\\ud83d", "\\u0041"),
+        ("", "\\ud83d", "\\ud83d\\ude00"),
+        ("\\\\\\\\", "\\udfff", ""),
+    ],
+)
+def test_lone_surrogate_column(before, escape, after):
+    line = f'{{"id": "a", "prompt": "{before}{escape}{after}"}}'
+    sample = parse_sample_lines([line], "s.jsonl")
+
+    problem = only_problem(sample)
+    assert problem.column == len('{"id": "a", "prompt": "') + len(before) + 1
+    assert escape in problem.message
+
+
+def test_deep_nesting_line(tmp_path):
+    depth = 100_000
+    deep = dumps({"id": "b", "prompt": "p", "metadata": {"t": None}})
+    deep = deep.replace("null", "[" * depth + "]" * depth)
+    lines = [dumps({"id": "a", "prompt": "p"}), deep]
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", lines))
+
+    problem = only_problem(sample)
+    # The innermost bracket is the first at the deepest level: the outer object,
+    # metadata and every bracket.
+    assert (problem.line, problem.column) == (2, deep.rindex("[") + 1)
+    assert f"nested {depth + 2} levels deep" in problem.message
+    assert [r.id for r in sample.requests] == ["a"]
+
+
+def test_long_integer_line(tmp_path):
+    digits = sys.get_int_max_str_digits() + 1
+    bad = '{"id": "a", "prompt": "p", "n": -' + "9" * digits + "}"
+    long_float = '{"id": "b", "prompt": "p", "n": 1' + "0" * digits + ".5}"
+    long_text = '{"id": "c", "prompt": "' + "9" * digits + '"}'
+    lines = [bad, long_float, long_text]
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", lines))
+
+    problem = only_problem(sample)
+    assert (problem.line, problem.column) == (1, bad.index("-") + 1)
+    assert f"integer of {digits} digits" in problem.message
+    assert [r.id for r in sample.requests] == ["b", "c"]
+
+
+def test_duplicate_key_warning(tmp_path):
+    obj = {"id": "a", "prompt": "p", "outputs": {STRONG: {"text": "t", "grade": 1.0}}}
+    line = dumps(obj).replace('"grade": 1.0', '"grade": 1.0, "grade": 0.0')
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", [line]))
+
+    problem = only_problem(sample)
+    first = line.index('"grade"') + 1
+    assert (problem.line, problem.column) == (1, line.index('"grade"', first) + 1)
+    assert problem.severity == "warning"
+    assert f"duplicate key 'grade' (first at column {first})" in problem.message
+    # The last value wins, as with json.loads.
+    assert sample.requests[0].outputs[STRONG].grade == 0.0
+
+
+def test_duplicate_key_in_list(tmp_path):
+    line = (
+        '{"id": "a", "messages": [{"role": "user", "content": "x"}, '
+        '{"role": "user", "content": "y" , "content" : "z"}]}'
+    )
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", [line]))
+
+    problem = only_problem(sample)
+    assert problem.column == line.rindex('"content"') + 1
+    assert sample.requests[0].prompt_text() == "x\nz"
+
+
+def test_duplicate_key_not_carried(tmp_path):
+    # A repeated key seen before the decode fails belongs to the failed line only.
+    lines = ['{"a": {"k": 1, "k": 2}, "b": }', dumps({"id": "c", "prompt": "p"})]
+    sample = load_sample(write_lines(tmp_path / "s.jsonl", lines))
+
+    problem = only_problem(sample)
+    assert problem.line == 1
+    assert "invalid JSON" in problem.message
+
+
 def test_not_utf8(tmp_path):
     path = tmp_path / "s.jsonl"
     first = dumps({"id": "a", "prompt": "p"}).encode()
@@ -648,6 +749,71 @@ def test_write_grade_atomic_failure(tmp_path, monkeypatch):
 
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl"]
+
+
+def test_update_skips_undecodable_lines(tmp_path):
+    depth = 100_000
+    deep = '{"id": "a", "prompt": "p", "x": ' + "[" * depth + "]" * depth + "}"
+    long_integer = '{"id": "a", "prompt": "p", "n": ' + "9" * 5000 + "}"
+    # The escaped id makes the update parse every line.
+    target = '{"id": "\\u0062", "prompt": "q"}'
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join([deep, long_integer, target]), encoding="utf-8")
+
+    update_outputs(path, {"b": {FAST: {"grade": 1.0}}})
+
+    first, second, third = path.read_text(encoding="utf-8").split("\n")
+    assert (first, second) == (deep, long_integer)
+    assert json.loads(third)["outputs"] == {FAST: {"grade": 1.0}}
+
+
+def test_update_not_utf8_located(tmp_path):
+    bad = b'{"id": "x", "prompt": "caf\xe9"}'
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"id": "\\u0062", "prompt": "q"}\n' + bad + b"\n")
+
+    with pytest.raises(InputError) as caught:
+        update_outputs(path, {"c": {FAST: {"grade": 1.0}}})
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (2, bad.index(b"\xe9") + 1)
+    assert str(caught.value) == problem.format()
+
+
+def test_update_outputs_not_object_located(tmp_path):
+    path = write_lines(
+        tmp_path / "s.jsonl", [dumps({"id": "a", "prompt": "p", "outputs": [1]})]
+    )
+
+    with pytest.raises(InputError) as caught:
+        update_outputs(path, {"a": {FAST: {"grade": 1.0}}})
+
+    (problem,) = caught.value.problems
+    assert problem.line == 1
+    assert "'outputs' is not an object" in problem.message
+
+
+def test_writer_keeps_fifo(tmp_path):
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+
+    with pytest.raises(InputError, match="is not a regular file but a FIFO"):
+        with samples.atomic_text_writer(fifo) as handle:
+            handle.write("x\n")
+
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["out.jsonl"]
+
+
+def test_writer_through_symlink(tmp_path):
+    target = write_lines(tmp_path / "real.jsonl", ["old"])
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+
+    with samples.atomic_text_writer(link) as handle:
+        handle.write("new\n")
+
+    assert link.read_text(encoding="utf-8") == "new\n"
 
 
 def test_write_grade_keeps_mode(tmp_path):

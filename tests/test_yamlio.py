@@ -13,6 +13,7 @@ from tui.core import yamlio
 from tui.core.problems import InputError
 from tui.core.yamlio import (
     MAX_ALIAS_EXPANSION_NODES,
+    MAX_NESTING_DEPTH,
     TextFormat,
     atomic_write_text,
     dump_yaml,
@@ -337,6 +338,111 @@ def test_nesting_depth_limit():
 
     assert loaded.doc is None
     assert "nested more than" in loaded.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "depth, accepted", [(MAX_NESTING_DEPTH, True), (MAX_NESTING_DEPTH + 1, False)]
+)
+def test_flow_nesting_boundary(depth, accepted):
+    text = "[" * depth + "]" * depth + "\n"
+
+    loaded = parse_yaml(text, "p.yaml")
+
+    assert (loaded.problems == []) is accepted
+    if not accepted:
+        problem = loaded.problems[0]
+        assert (problem.line, problem.column) == (1, MAX_NESTING_DEPTH + 1)
+
+
+def test_flow_nesting_rejected_fast():
+    # ruamel alone takes over a second for this before its own depth check applies.
+    depth = 2_000
+    text = "a: " + "[" * depth + "]" * depth + "\n"
+
+    started = time.perf_counter()
+    loaded = parse_yaml(text, "p.yaml")
+    elapsed = time.perf_counter() - started
+
+    assert loaded.doc is None
+    assert len(loaded.problems) == 1
+    problem = loaded.problems[0]
+    assert (problem.line, problem.column) == (1, len("a: ") + MAX_NESTING_DEPTH + 1)
+    assert "nested more than" in problem.message
+    assert elapsed < 0.5
+
+
+def test_flow_nesting_across_lines():
+    depth = MAX_NESTING_DEPTH + 20
+    text = "a:\n" + "  [\n" * depth + "  ]\n" * depth
+
+    loaded = parse_yaml(text, "p.yaml")
+
+    # Bracket n is on line n + 1, so the one that crosses the limit is on 102.
+    problem = loaded.problems[0]
+    assert (problem.line, problem.column) == (MAX_NESTING_DEPTH + 2, 3)
+
+
+BRACKETS = "[" * 300
+
+BRACKETS_AS_TEXT = {
+    "comment": (f"a: 1  # {BRACKETS}\n", 1),
+    "single": (f"a: '{BRACKETS}''s'\n", f"{BRACKETS}'s"),
+    "double": (f'a: "{BRACKETS}\\"x"\n', f'{BRACKETS}"x'),
+    "block": (f"a: |\n  {BRACKETS}\n  more\nb: 2\n", f"{BRACKETS}\nmore\n"),
+    "plain": (f"a: x{BRACKETS}\n", f"x{BRACKETS}"),
+    "flow": (f"a: ['{BRACKETS}', x]\n", [BRACKETS, "x"]),
+}
+
+
+@pytest.mark.parametrize("case", BRACKETS_AS_TEXT)
+def test_brackets_in_text_not_nesting(case):
+    text, expected = BRACKETS_AS_TEXT[case]
+
+    loaded = parse_yaml(text, "p.yaml")
+
+    assert loaded.problems == []
+    assert loaded.doc["a"] == expected
+
+
+def test_brackets_in_plain_lines():
+    text = "".join(f"k{index}: x[\n" for index in range(MAX_NESTING_DEPTH * 2))
+
+    loaded = parse_yaml(text, "p.yaml")
+
+    assert loaded.problems == []
+    assert loaded.doc["k0"] == "x["
+
+
+@pytest.mark.parametrize("extra_bytes, accepted", [(0, True), (1, False)])
+def test_size_limit_boundary(monkeypatch, extra_bytes, accepted):
+    monkeypatch.setattr(yamlio, "MAX_YAML_BYTES", 1000)
+    # "é" is two bytes in UTF-8, so the text has fewer characters than bytes.
+    prefix = "a: '" + "é" * 100
+    text = prefix + "x" * (1000 - len(prefix.encode()) - 2 + extra_bytes) + "'\n"
+    size = len(text.encode("utf-8"))
+    assert size == 1000 + extra_bytes
+
+    loaded = parse_yaml(text, "p.yaml")
+
+    assert (loaded.problems == []) is accepted
+    if not accepted:
+        assert [(p.line, p.column) for p in loaded.problems] == [(1, 1)]
+        assert f"({size:,} bytes)" in loaded.problems[0].message
+
+
+def test_size_limit_default():
+    text = "a: '" + "x" * (10 << 20) + "'\n"
+
+    started = time.perf_counter()
+    loaded = parse_yaml(text, "p.yaml")
+    elapsed = time.perf_counter() - started
+
+    assert loaded.doc is None
+    message = loaded.problems[0].message
+    assert f"{len(text):,} bytes" in message
+    assert "10.0 MiB" in message
+    assert "limit of 1.0 MiB" in message
+    assert elapsed < 1
 
 
 # Alias bombs
@@ -728,6 +834,30 @@ def test_atomic_write_follows_symlink(tmp_path):
 
     assert link.is_symlink()
     assert target.read_text() == "new\n"
+
+
+def test_atomic_write_keeps_fifo(tmp_path):
+    fifo = tmp_path / "p.yaml"
+    os.mkfifo(fifo)
+
+    with pytest.raises(InputError, match="is not a regular file but a FIFO"):
+        atomic_write_text(fifo, "x\n")
+
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["p.yaml"]
+
+
+def test_atomic_write_symlink_to_fifo(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "p.yaml"
+    link.symlink_to(fifo)
+
+    with pytest.raises(InputError, match="not a regular file"):
+        atomic_write_text(link, "x\n")
+
+    assert link.is_symlink()
+    assert stat.S_ISFIFO(os.stat(link).st_mode)
 
 
 def test_atomic_write_missing_folder(tmp_path):

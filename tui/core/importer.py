@@ -26,12 +26,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json import JSONDecodeError
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tui.core.problems import InputError, Problem
 from tui.core.samples import (
     atomic_text_writer,
     decode_utf8,
+    explain_json_failure,
+    find_lone_surrogate,
     locate_json_value,
     messages_problem,
 )
@@ -414,11 +416,12 @@ def parse_filter(item: str) -> RowFilter:
 
 
 def _read_mapping_file(path: str, collector: _MappingCollector) -> None:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    # Loaded here, because ruamel.yaml is slow to import and most imports pass
+    # their mapping on the command line.
+    from tui.core.yamlio import decode_text, parse_yaml
 
     try:
-        text = decode_utf8(Path(path).read_bytes(), path)
+        data = Path(path).read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
         collector.messages.append(
@@ -427,16 +430,14 @@ def _read_mapping_file(path: str, collector: _MappingCollector) -> None:
         )
         return
 
-    try:
-        document = YAML(typ="rt").load(text)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(error, "problem", None) or str(error)
-        collector.fail(f"invalid YAML: {problem}", (path, line, column))
-        return
-
-    _MappingFile(path, collector).read(document)
+    # The policy loader's checks apply: size, nesting depth, alias expansion
+    # and duplicate keys.
+    loaded = parse_yaml(decode_text(data, path)[0], path)
+    errors = [problem for problem in loaded.problems if problem.is_error]
+    for problem in errors:
+        collector.fail(problem.message, (problem.path, problem.line, problem.column))
+    if not errors:
+        _MappingFile(path, collector).read(loaded.doc)
 
 
 class _MappingFile:
@@ -607,7 +608,7 @@ def _to_text(value: Any) -> str:
 def _to_messages(value: Any) -> list:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = _decode_cell(value)
         except JSONDecodeError as error:
             raise ValueError(f"messages text is not valid JSON: {error.msg}") from None
     problem = messages_problem(value)
@@ -709,9 +710,42 @@ def _to_json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return _decode_cell(value)
     except JSONDecodeError as error:
         raise ValueError(f"invalid JSON ({error.msg}) in {_shown(value)}") from None
+
+
+def _decode_cell(text: str) -> Any:
+    """Decode JSON text from a cell; raise ValueError for what a sample cannot hold.
+
+    JSONDecodeError (a ValueError) is left to the caller, which names the field.
+    """
+    try:
+        value = json.loads(text)
+    except JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as error:
+        column, reason, fix = explain_json_failure(text, error)
+        raise ValueError(f"{reason} (at character {column}); {fix}") from None
+
+    lone = find_lone_surrogate(text) if "\\u" in text else None
+    if lone is not None:
+        column, escape = lone
+        reason = _lone_surrogate_reason(escape)
+        raise ValueError(f"{reason} (at character {column}); {_SURROGATE_FIX}")
+    return value
+
+
+_SURROGATE_FIX = (
+    "write the character itself (or both halves of its pair) or remove the escape"
+)
+
+
+def _lone_surrogate_reason(escape: str) -> str:
+    return (
+        f"invalid Unicode: lone surrogate {escape} is half of a UTF-16 pair, "
+        "not a character"
+    )
 
 
 def _keep(value: Any) -> Any:
@@ -836,16 +870,23 @@ def _csv_header(path: str, reader) -> list[str]:
     seen: set[str] = set()
     for index, name in enumerate(header, 1):
         if not name:
-            raise InputError(
-                f"{path}:1:1: error: header field {index} is empty; name every column"
+            _raise_header_problem(
+                path, f"header field {index} is empty; name every column"
             )
         if name in seen:
-            raise InputError(
-                f"{path}:1:1: error: column {name!r} appears twice in the header; "
-                "rename one of them"
+            _raise_header_problem(
+                path,
+                f"column {name!r} appears twice in the header; rename one of them",
             )
         seen.add(name)
     return header
+
+
+def _raise_header_problem(path: str, message: str) -> NoReturn:
+    # NOTE: column 1, because quoting makes the column of a header field in the
+    # raw line differ from its position in the parsed row.
+    problem = Problem(path, 1, 1, message)
+    raise InputError(problem.format(), [problem])
 
 
 def _jsonl_rows(path: str, text: str, report) -> Iterator[_Row]:
@@ -856,6 +897,17 @@ def _jsonl_rows(path: str, text: str, report) -> Iterator[_Row]:
         except JSONDecodeError as error:
             if line and not line.isspace():
                 report(number, error.colno, f"invalid JSON: {error.msg}")
+            continue
+        except (RecursionError, ValueError) as error:
+            column, reason, fix = explain_json_failure(line, error)
+            report(number, column, f"{reason}; the row is skipped, {fix}")
+            continue
+
+        lone = find_lone_surrogate(line) if "\\u" in line else None
+        if lone is not None:
+            column, escape = lone
+            reason = _lone_surrogate_reason(escape)
+            report(number, column, f"{reason}; the row is skipped, {_SURROGATE_FIX}")
             continue
         if not isinstance(values, dict):
             report(number, 1, "expected a JSON object on each line")

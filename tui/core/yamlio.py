@@ -30,6 +30,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from tui.core.problems import InputError, Problem
+from tui.core.samples import reject_non_regular_file
 
 # Alias expansion may add at most this many nodes to a document. A billion-laughs
 # document adds about 10**9, while a policy that reuses a few anchored blocks adds
@@ -39,6 +40,11 @@ MAX_ALIAS_EXPANSION_NODES = 10_000
 # Without a limit, very deep nesting ends in RecursionError, because ruamel composes
 # and constructs nodes recursively. Policies nest about ten levels.
 MAX_NESTING_DEPTH = 100
+
+# Larger YAML text is rejected before parsing. Policies are a few KiB, and ruamel
+# is slow on big input: 1 MiB of flow mappings took 25 s to parse on a 2-core
+# development machine, so a wrong file is refused rather than parsed.
+MAX_YAML_BYTES = 1 << 20
 
 # Wide enough that ruamel never re-wraps a long scalar or flow collection on save.
 DUMP_WIDTH = 1 << 30
@@ -59,6 +65,13 @@ _DOCUMENT_START = re.compile(r"---(?P<comment>[ \t]+#.*)?[ \t]*")
 _DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]+#.*)?[ \t]*")
 # A line that ends with a block scalar header such as `key: |`, `- >-` or `|2 # note`.
 _BLOCK_SCALAR_HEADER = re.compile(r"(?:^|[ \t:-])[|>][-+0-9]{0,2}[ \t]*(?:[ \t]#.*)?$")
+
+# Characters the flow nesting pre-scan stops at; the text between them is skipped.
+_NESTING_STOP = re.compile(r"""[\[\]{}"'#|>]""")
+_DOUBLE_QUOTED = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_SINGLE_QUOTED = re.compile(r"'[^']*(?:''[^']*)*'")
+# The rest of a block scalar header after its `|` or `>`.
+_BLOCK_HEADER_REST = re.compile(r"[-+0-9]{0,2}[ \t]*(?:#[^\n]*)?(?:\n|$)")
 
 
 @dataclass
@@ -208,8 +221,19 @@ def parse_yaml(text: str, path: str) -> LoadedYaml:
     contain a byte-order mark and CRLF newlines, which are noted in `text_format`.
     """
     text, text_format = _split_text_format(text)
+    size_problem = _size_problem(text, path)
+    if size_problem is not None:
+        return LoadedYaml(None, [size_problem], text_format, text)
+
     text_format = _detect_text_layout(text, text_format)
     yaml_text = _blank_document_start_comment(text, text_format)
+
+    # ruamel scans a whole flow collection before its composer applies max_depth,
+    # and that scan slows down with the depth (1.6 s for 1,000 nested brackets on
+    # a 2-core development machine), so a linear scan rejects deep nesting first.
+    nesting_problem = _flow_nesting_problem(text, path)
+    if nesting_problem is not None:
+        return LoadedYaml(None, [nesting_problem], text_format, text)
 
     loader = _new_loader()
     try:
@@ -244,6 +268,152 @@ def parse_yaml(text: str, path: str) -> LoadedYaml:
 
 def _position(problem: Problem) -> tuple[int, int]:
     return problem.line, problem.column
+
+
+def _size_problem(text: str, path: str) -> Problem | None:
+    # A character takes at most 4 UTF-8 bytes, so short text needs no encoding.
+    if len(text) <= MAX_YAML_BYTES // 4:
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_YAML_BYTES:
+        return None
+
+    message = (
+        f"YAML text is {size / (1 << 20):.1f} MiB ({size:,} bytes), more than the "
+        f"limit of {MAX_YAML_BYTES / (1 << 20):.1f} MiB; a policy is a few KiB, so "
+        "check that this is the right file"
+    )
+    return Problem(path, 1, 1, message)
+
+
+def _flow_nesting_problem(text: str, path: str) -> Problem | None:
+    """Report the first bracket that nests flow collections too deep.
+
+    Counts `[` and `{` that open flow collections, skipping quoted scalars,
+    comments and block scalars. Outside flow collections a bracket counts only
+    where a node can start, because elsewhere it is part of a plain scalar. Each
+    counted bracket is a node to ruamel, whose depth limit counts nodes, so the
+    count does not exceed ruamel's depth.
+
+    NOTE: a multi-line plain scalar whose next line starts with `[` or `{` is
+    counted as a flow collection. Only 100 such unclosed brackets would reject a
+    valid document.
+    """
+    depth = 0
+    index = 0
+    while True:
+        match = _NESTING_STOP.search(text, index)
+        if match is None:
+            return None
+        index = match.start()
+        char = text[index]
+
+        if char in "[{" and (depth or _starts_node(text, index, in_flow=False)):
+            depth += 1
+            if depth > MAX_NESTING_DEPTH:
+                line, column = _offset_position(text, index)
+                return Problem(path, line, column, _nesting_message())
+            index += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+            index += 1
+        elif char == "#":
+            index = _skip_comment(text, index)
+        elif char in "\"'":
+            index = _skip_quoted(text, index, depth > 0)
+        else:
+            index = _skip_block_scalar(text, index, depth > 0)
+        if index < 0:
+            return None
+
+
+def _skip_comment(text: str, index: int) -> int:
+    """Return where scanning goes on after a `#`, or -1 at the end of the text."""
+    # A `#` starts a comment only after whitespace or at the start of a line.
+    if index > 0 and text[index - 1] not in " \t\n":
+        return index + 1
+    end = text.find("\n", index)
+    return end if end >= 0 else -1
+
+
+def _skip_quoted(text: str, index: int, in_flow: bool) -> int:
+    """Return the index after a quoted scalar that starts at `index`.
+
+    A quote inside a plain scalar is text. An unclosed quote ends the scan with
+    -1, because ruamel reports it.
+    """
+    if not _starts_node(text, index, in_flow):
+        return index + 1
+    pattern = _DOUBLE_QUOTED if text[index] == '"' else _SINGLE_QUOTED
+    match = pattern.match(text, index)
+    return match.end() if match else -1
+
+
+def _skip_block_scalar(text: str, index: int, in_flow: bool) -> int:
+    """Return the index after the content of a block scalar whose `|` or `>` is here.
+
+    The content is every following line that is blank or indented more than the
+    header's line. Anywhere else `|` and `>` are text.
+    """
+    header_rest = _BLOCK_HEADER_REST.match(text, index + 1)
+    if in_flow or header_rest is None or not _starts_node(text, index, in_flow):
+        return index + 1
+
+    line_start = text.rfind("\n", 0, index) + 1
+    indent = _indentation(text, line_start)
+    position = header_rest.end()
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        content_indent = _indentation(text, position)
+        if position + content_indent < end and content_indent <= indent:
+            break
+        position = end + 1
+    return position
+
+
+def _indentation(text: str, line_start: int) -> int:
+    index = line_start
+    while index < len(text) and text[index] == " ":
+        index += 1
+    return index - line_start
+
+
+def _starts_node(text: str, index: int, in_flow: bool) -> bool:
+    """Tell whether a YAML node can start at `index`, judged by what precedes it.
+
+    True at the start of a line's content, after a `: `, `- ` or `? ` indicator,
+    after a tag or anchor that follows one of those, and in flow collections also
+    right after `[`, `{`, `,` or `:`.
+    """
+    while True:
+        before = index - 1
+        while before >= 0 and text[before] in " \t":
+            before -= 1
+        if before < 0 or text[before] == "\n":
+            return True
+
+        char = text[before]
+        if in_flow and char in "[{,:":
+            return True
+
+        # Outside flow collections an indicator needs whitespace after it, and a
+        # `-` or `?` also before it, or else it is part of a plain scalar.
+        spaced = before < index - 1
+        if not spaced:
+            return False
+        if char == ":":
+            return True
+        if char in "-?" and (before == 0 or text[before - 1] in " \t\n"):
+            return True
+
+        # A tag (`!!str`) or anchor (`&name`) before the node: judge what precedes it.
+        token_start = before
+        while token_start > 0 and text[token_start - 1] not in " \t\n":
+            token_start -= 1
+        if text[token_start] not in "!&":
+            return False
+        index = token_start
 
 
 def _new_loader() -> YAML:
@@ -846,9 +1016,11 @@ def atomic_write_text(
     Writes a temporary file in the same folder, fsyncs it and renames it over the
     target, which keeps its permission bits. A symlink is followed, so the link
     stays and its target is replaced. Raises InputError when the text cannot be
-    encoded or the file cannot be written. The target is then unchanged and no
+    encoded, the file cannot be written, or the target exists but is not a regular
+    file (a device, FIFO, socket or folder). The target is then unchanged and no
     temporary file is left behind.
     """
+    reject_non_regular_file(os.fspath(path))
     target = Path(os.path.realpath(path))
     try:
         data = text.encode(encoding)
