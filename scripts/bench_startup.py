@@ -1,0 +1,202 @@
+"""Measure the app's start-up against a bare Textual app, and its preview refresh.
+
+    .venv/bin/python scripts/bench_startup.py [--runs 7] [--requests 5000]
+
+1. Time to first screen, each run in a fresh interpreter, for a bare Textual
+   app showing one Static and for Routebook on the bundled example. The time
+   runs from just before the subprocess starts to the app's `Ready` event
+   (first screen composed and drawn, headless, 160x48). Routebook's run also
+   checks that the policy name is on screen and that LiteLLM was not imported.
+2. Preview refresh: Routebook on a sample of N requests (the bundled sample
+   repeated with new ids). An edit that re-routes one rule is made through
+   the editor, and the script takes the time until the new preview is on
+   screen and the part of it spent computing the preview. Nothing runs until
+   the validation delay (CHECK_DELAY, 150 ms) has passed, so that delay is
+   reported apart.
+
+Prints a Markdown section to paste into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "support.yaml"
+SAMPLE = ROOT / "fixtures" / "support.jsonl"
+
+BARE_APP = """
+import json, sys, time
+start = float(sys.argv[1])
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+
+    def on_ready(self):
+        self.elapsed = time.time() - start
+        self.exit()
+
+app = Bare()
+app.run(headless=True, size=(160, 48))
+print(json.dumps({"seconds": app.elapsed}))
+"""
+
+ROUTEBOOK_APP = """
+import json, sys, time
+start = float(sys.argv[1])
+from tui.app.main import RoutebookApp
+
+class Probe(RoutebookApp):
+    def on_ready(self):
+        self.elapsed = time.time() - start
+        self.name_shown = "support-assistant" in self.sub_title
+        self.litellm_loaded = "litellm" in sys.modules
+        self.exit()
+
+app = Probe(sys.argv[2], sys.argv[3])
+app.run(headless=True, size=(160, 48))
+print(json.dumps({
+    "seconds": app.elapsed,
+    "name_shown": app.name_shown,
+    "litellm_loaded": app.litellm_loaded,
+}))
+"""
+
+
+def run_child(code: str, *arguments: str, env: dict) -> dict:
+    start = time.time()
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(start), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def measure_startup(runs: int, work: Path) -> tuple[list[float], list[float]]:
+    env = {**os.environ, "ROUTEBOOK_STATE_DIR": str(work / "state")}
+    env["PYTHONPATH"] = str(ROOT)
+    policy, sample = work / "support.yaml", work / "support.jsonl"
+    shutil.copyfile(POLICY, policy)
+    shutil.copyfile(SAMPLE, sample)
+
+    bare, routebook = [], []
+    for _ in range(runs):
+        bare.append(run_child(BARE_APP, env=env)["seconds"])
+        result = run_child(ROUTEBOOK_APP, str(policy), str(sample), env=env)
+        if not result["name_shown"]:
+            raise SystemExit("the first screen did not show the policy name")
+        if result["litellm_loaded"]:
+            raise SystemExit("LiteLLM was imported before the first screen")
+        routebook.append(result["seconds"])
+    return bare, routebook
+
+
+def write_big_sample(path: Path, requests: int) -> None:
+    lines = [line for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+    with path.open("w", encoding="utf-8") as handle:
+        for index in range(requests):
+            record = json.loads(lines[index % len(lines)])
+            record["id"] = f"{record['id']}-{index // len(lines)}"
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+async def measure_refresh(work: Path, requests: int, edits: int) -> dict:
+    from textual.widgets import TextArea
+
+    from tui.app.main import CHECK_DELAY, RoutebookApp
+
+    os.environ["ROUTEBOOK_STATE_DIR"] = str(work / "state")
+    policy, sample = work / "big.yaml", work / "big.jsonl"
+    shutil.copyfile(POLICY, policy)
+    write_big_sample(sample, requests)
+
+    app = RoutebookApp(policy, sample, cursor_blink=False)
+    totals, computes = [], []
+    async with app.run_test(size=(160, 48)) as pilot:
+        while app.preview is None:
+            await pilot.pause(0.05)
+        editor = app.screen.query_one("#editor", TextArea)
+        target = "    route: fast"
+        row = editor.text.split("\n").index(target)
+        for index in range(edits):
+            route = "strong" if index % 2 == 0 else "fast"
+            before = app.preview
+            started = time.perf_counter()
+            editor.replace(
+                f"    route: {route}",
+                (row, 0),
+                (row, len(editor.document.get_line(row))),
+            )
+            while app.preview is before:
+                await asyncio.sleep(0.001)
+            await pilot.pause()
+            totals.append(time.perf_counter() - started)
+            computes.append(app.preview_seconds)
+    return {"total": totals, "compute": computes, "delay": CHECK_DELAY}
+
+
+def milliseconds(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms (min {min(values) * 1000:.0f})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--edits", type=int, default=6)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        bare, routebook = measure_startup(args.runs, work)
+        sys.path.insert(0, str(ROOT))
+        refresh = asyncio.run(measure_refresh(work, args.requests, args.edits))
+
+    ratio = statistics.median(routebook) / statistics.median(bare)
+    after_delay = [total - refresh["delay"] for total in refresh["total"]]
+    print("## Start-up\n")
+    print(
+        f"`scripts/bench_startup.py --runs {args.runs} --requests {args.requests}`"
+        f" on {platform.machine()}, {os.cpu_count()} cores, Python"
+        f" {platform.python_version()}; median of {args.runs} runs (min).\n"
+    )
+    print("| measurement | time |")
+    print("| --- | --- |")
+    print(f"| bare Textual app, first screen | {milliseconds(bare)} |")
+    print(f"| Routebook on the example, first screen | {milliseconds(routebook)} |")
+    print(f"| ratio of medians | {ratio:.2f}x |")
+    print(
+        f"| preview refresh after an edit, {args.requests} requests, on screen"
+        f" | {milliseconds(refresh['total'])} |"
+    )
+    print(f"| of which the validation delay | {refresh['delay'] * 1000:.0f} ms |")
+    print(f"| refresh after the delay | {milliseconds(after_delay)} |")
+    print(
+        "| of which computing the preview (worker) |"
+        f" {milliseconds(refresh['compute'])} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Routebook terminal app (Textual). `main.run_app` starts it."""

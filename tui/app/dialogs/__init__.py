@@ -1,0 +1,1 @@
+"""Modal dialogs: choices the user must make before the app goes on."""

@@ -1,0 +1,375 @@
+"""The Policy screen: the YAML editor beside its outline, problems and verdicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Static, TextArea
+
+from ..widgets.figures import status_counts, totals_text
+from .base import RoutebookScreen
+
+
+class PolicyScreen(RoutebookScreen):
+    """Edit the policy; problems, outline and segment verdicts follow as you type.
+
+    | Key | Action |
+    | --- | --- |
+    | alt+up / alt+down | Move the rule under the cursor up or down. |
+    | ctrl+n | Add a rule after the rule under the cursor. |
+    | f8 | Jump to the next problem. |
+    | escape | Leave the editor for the outline. |
+    """
+
+    CSS_PATH = "policy.tcss"
+
+    BINDINGS = [
+        Binding("alt+up", "move_rule(-1)", "Rule up", show=False),
+        Binding("alt+down", "move_rule(1)", "Rule down", show=False),
+        Binding("ctrl+n", "add_rule", "Add rule"),
+        Binding("f8", "next_problem", "Next problem"),
+    ]
+
+    PALETTE = [
+        (
+            "Move rule up",
+            "Move the current rule and its comments up (alt+up)",
+            "move_rule(-1)",
+        ),
+        (
+            "Move rule down",
+            "Move the current rule and its comments down (alt+down)",
+            "move_rule(1)",
+        ),
+        (
+            "Delete rule",
+            "Delete the current rule and its comments (undo: ctrl+z)",
+            "delete_rule",
+        ),
+        ("Add rule", "Insert a new rule after the current one (ctrl+n)", "add_rule"),
+        ("Next problem", "Move the cursor to the next problem (F8)", "next_problem"),
+        (
+            "Reload policy from disk",
+            "Replace the editor text with the file",
+            "reload_policy",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="policy-screen")
+        self._shown_result: Any = None
+        self._shown_preview: Any = None
+        self._shown_stale: bool | None = None
+        self._side_ready = False
+        self._side_requested = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="notice", markup=False)
+        with Horizontal(id="policy-main"):
+            yield self._editor()
+            yield Vertical(Static("Outline", classes="pane-title"), id="policy-side")
+        yield Static("", id="status")
+        yield Footer()
+
+    def _editor(self) -> TextArea:
+        # YAML highlighting is switched on after the first paint: loading the
+        # tree-sitter grammar and highlighting the text would delay it.
+        editor = TextArea.code_editor(self.app.text, theme="css", id="editor")
+        editor.cursor_blink = self.app.cursor_blink
+        return editor
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#editor", TextArea)
+
+    def on_mount(self) -> None:
+        self.editor.focus()
+        # The side panel comes after the first paint, so start-up pays only
+        # for the editor.
+        if self.app.first_paint_done:
+            self.first_paint_done()
+
+    def first_paint_done(self) -> None:
+        """Highlight the YAML and mount the side panel, once."""
+        if not self._side_requested:
+            self._side_requested = True
+            self.call_after_refresh(self._highlight_yaml)
+            self.call_after_refresh(self._mount_side)
+
+    def _highlight_yaml(self) -> None:
+        editor = self.editor
+        editor.language = "yaml"
+        if not editor.is_syntax_aware:
+            self.notify(
+                "YAML highlighting is off because tree-sitter is not installed;"
+                " install it with: pip install 'textual[syntax]'",
+                severity="warning",
+                timeout=10,
+            )
+
+    async def _mount_side(self) -> None:
+        from ..widgets.outline import PolicyOutline
+        from ..widgets.preview_tables import SegmentSummary
+        from ..widgets.problems import ProblemList
+
+        await self.query_one("#policy-side").mount_all(
+            [
+                PolicyOutline(id="outline"),
+                Static("Problems", id="problems-title", classes="pane-title"),
+                ProblemList(id="problems"),
+                Static("Segments", id="summary-title", classes="pane-title"),
+                SegmentSummary(id="summary"),
+            ]
+        )
+        self._side_ready = True
+        if self.app.is_running:
+            self.sync()
+
+    # --- drawing ----------------------------------------------------------
+
+    def sync(self) -> None:
+        state = self.state
+        self._show_notice(state.sample_notice)
+        self._show_status()
+        if not self._side_ready:
+            return
+        if state.check_result is not self._shown_result:
+            self._shown_result = state.check_result
+            self._show_check(state.check_result)
+        preview_changed = state.preview is not self._shown_preview
+        if preview_changed or state.preview_stale != self._shown_stale:
+            self._shown_preview = state.preview
+            self._shown_stale = state.preview_stale
+            self._show_preview(state.preview, preview_changed)
+
+    def _show_notice(self, notice: str | None) -> None:
+        widget = self.query_one("#notice", Static)
+        widget.update(notice or "")
+        widget.display = bool(notice)
+
+    def _show_check(self, result: Any) -> None:
+        if result is None:
+            return
+        problems = self.query_one("#problems")
+        problems.show(result.problems)
+        errors = sum(1 for problem in result.problems if problem.is_error)
+        warnings = len(result.problems) - errors
+        title = f"Problems: {errors} error(s), {warnings} warning(s)"
+        self.query_one("#problems-title", Static).update(title)
+        doc = result.loaded.doc if result.loaded is not None else None
+        if doc is not None or result.ok:
+            self._show_outline(doc)
+
+    def _show_outline(self, doc: Any) -> None:
+        from tui.core.editing import outline
+
+        dead = {}
+        preview = self.state.preview
+        if preview is not None:
+            for index, rule in enumerate(preview.rules[:-1]):
+                if rule.status != "ok":
+                    dead[index] = "DEAD"
+        self.query_one("#outline").show(outline(doc), dead)
+
+    def _show_preview(self, preview: Any, changed: bool) -> None:
+        if preview is None:
+            return
+        if changed:
+            self.query_one("#summary").show(preview)
+            result = self._shown_result
+            if (
+                result is not None
+                and result.loaded is not None
+                and result.loaded.doc is not None
+            ):
+                self._show_outline(result.loaded.doc)
+        counts = status_counts(preview)
+        title = (
+            f"Segments: {counts['fail']} FAIL, {counts['insufficient']} insufficient,"
+            f" {counts['pass']} pass"
+        )
+        if self.state.preview_stale:
+            title += " (STALE)"
+        self.query_one("#summary-title", Static).update(title)
+
+    def _show_status(self) -> None:
+        state = self.state
+        status = Text()
+        result = state.check_result
+        if result is None:
+            status.append("checking…")
+        elif result.ok:
+            status.append(f"valid · {len(result.policy.rules)} rules", style="green")
+        else:
+            errors = sum(1 for problem in result.problems if problem.is_error)
+            status.append(f"{errors} error(s)", style="bold red")
+        status.append(" │ ")
+        if state.preview_updating:
+            status.append("updating… ", style="italic")
+        if state.preview is not None:
+            status.append_text(totals_text(state.preview, state.preview_stale))
+        elif state.sample_loading:
+            status.append("loading the sample…")
+        else:
+            status.append("no preview")
+        self.query_one("#status", Static).update(status)
+
+    # --- editor events ------------------------------------------------------
+
+    @on(TextArea.Changed, "#editor")
+    def _on_editor_changed(self, event: TextArea.Changed) -> None:
+        self.state.editor_changed(event.text_area.text)
+
+    def replace_text(self, text: str, line: int | None, keep_cursor: bool) -> None:
+        """Replace the whole text as one undoable edit and place the cursor."""
+        editor = self.editor
+        old = editor.cursor_location
+        editor.replace(text, (0, 0), editor.document.end)
+        if line is not None:
+            target = (line, 0)
+        elif keep_cursor:
+            target = old
+        else:
+            target = (0, 0)
+        editor.cursor_location = _clamp(editor, target)
+        editor.scroll_cursor_visible(center=True)
+
+    # The side panel's widget classes load after the first paint, so these
+    # handlers go by message name and widget id instead of `@on(Class, ...)`.
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        if event.option_list.id != "problems":
+            return
+        problem = self.query_one("#problems").problem_at(event.option_index)
+        if problem is not None:
+            self._jump(problem.line - 1, problem.column - 1)
+
+    def _jump(self, line: int, column: int) -> None:
+        editor = self.editor
+        editor.cursor_location = _clamp(editor, (line, column))
+        editor.scroll_cursor_visible(center=True)
+        editor.focus()
+
+    def on_tree_node_selected(self, event: Any) -> None:
+        if event.control.id != "outline":
+            return
+        entry = event.node.data
+        if entry is not None:
+            editor = self.editor
+            editor.cursor_location = _clamp(editor, (entry.line, 0))
+            editor.scroll_cursor_visible(center=True)
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        if event.data_table.id != "summary":
+            return
+        summary = self.query_one("#summary")
+        segment = summary.segments.get(event.row_key.value)
+        if segment is not None:
+            self.state.select_segment(*segment)
+
+    # --- actions --------------------------------------------------------------
+
+    def action_next_problem(self) -> None:
+        problems = self.query_one("#problems").problems
+        if not problems:
+            self.notify("No problems in the policy")
+            return
+        line = self.editor.cursor_location[0] + 1
+        later = [p for p in problems if p.line > line]
+        problem = (later or problems)[0]
+        self._jump(problem.line - 1, problem.column - 1)
+
+    def action_reload_policy(self) -> None:
+        self.state.reload_policy()
+
+    def _current_rule(self) -> int | None:
+        """Return the rule to act on: the outline's highlight, else the cursor's."""
+        from tui.core.editing import rule_at_line, rule_blocks
+
+        outline = self.query_one("#outline")
+        if outline.has_focus:
+            return outline.highlighted_rule()
+        blocks = rule_blocks(self.editor.text)
+        return rule_at_line(blocks, self.editor.cursor_location[0])
+
+    def _apply(self, operation, describe: str) -> None:
+        """Run one rule edit on the current rule; report an EditError as a notice.
+
+        `operation(index)` returns (Edit, index of the rule to highlight after).
+        """
+        from tui.core.editing import EditError
+
+        outline = self.query_one("#outline")
+        try:
+            index = self._current_rule()
+            outcome = operation(index)
+        except EditError as error:
+            self.notify(str(error), severity="warning")
+            return
+        if outcome is None:
+            self.notify(
+                "Put the cursor on a rule, in the editor or the outline, first",
+                severity="warning",
+            )
+            return
+        edit, highlight = outcome
+        outline.keep_rule = highlight
+        self.state.set_editor_text(edit.text, line=edit.line)
+        self.notify(describe, timeout=3)
+
+    def action_move_rule(self, offset: int) -> None:
+        from tui.core.editing import move_rule
+
+        def operation(index):
+            if index is None:
+                return None
+            return move_rule(self.editor.text, index, offset), index + offset
+
+        self._apply(operation, "Rule moved with its comments (ctrl+z undoes)")
+
+    def action_delete_rule(self) -> None:
+        from tui.core.editing import delete_rule
+
+        def operation(index):
+            if index is None:
+                return None
+            return delete_rule(self.editor.text, index), max(0, index - 1)
+
+        self._apply(operation, "Rule deleted with its comments (ctrl+z undoes)")
+
+    def action_add_rule(self) -> None:
+        from tui.core.editing import add_rule, rule_blocks
+
+        def operation(index):
+            count = len(rule_blocks(self.editor.text))
+            after = index
+            if after is None and count:
+                after = count - 1
+            edit = add_rule(self.editor.text, after, self._new_rule_route())
+            return edit, (after + 1 if after is not None else 0)
+
+        self._apply(
+            operation, "Rule added; narrow its 'when' to the requests it is for"
+        )
+
+    def _new_rule_route(self) -> str:
+        """Route a new rule to the first alias that is not the default."""
+        policy = self.state.policy
+        if policy is None:
+            return "fast"
+        others = [alias for alias in policy.aliases if alias != policy.default]
+        return (others or [policy.default])[0]
+
+
+def _clamp(editor: TextArea, location: tuple[int, int]) -> tuple[int, int]:
+    """Keep a (line, column) inside the document."""
+    document = editor.document
+    line = max(0, min(location[0], document.line_count - 1))
+    column = max(0, min(location[1], len(document.get_line(line))))
+    return line, column

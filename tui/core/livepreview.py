@@ -1,0 +1,90 @@
+"""Previews of one sample, recomputed each time the edited policy changes.
+
+The editor requests a new preview after every valid edit. What a request costs
+under a model depends only on the request, the model and the policy's price
+overrides, so those costs are computed once per sample and reused. Routing and
+aggregation run again each time. One session serves one sample, and `compute`
+runs one preview at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from .costing import CostModel
+from .preview import Preview, PreviewCache, compute_preview
+from .router import Router
+
+
+class ReusedCosts:
+    """A CostModel whose per-request costs are kept across previews.
+
+    `start_run` clears the counters behind `warnings()`, and a reused cost of
+    None counts again, so each preview's warnings describe that preview alone.
+    """
+
+    def __init__(self, policy: Any):
+        self.model = CostModel(policy)
+        self._costs: dict[tuple[int, str], float | None] = {}
+
+    def start_run(self) -> None:
+        self.model.unpriced.clear()
+        self.model.missing_output.clear()
+
+    def request_cost(self, request: Any, model: str) -> float | None:
+        key = (id(request), model)
+        if key not in self._costs:
+            self._costs[key] = self.model.request_cost(request, model)
+            return self._costs[key]
+
+        cost = self._costs[key]
+        if cost is None:
+            if self.model.has_price(model):
+                self.model.missing_output[model] += 1
+            else:
+                self.model.unpriced[model] += 1
+        return cost
+
+    def warnings(self) -> list[str]:
+        return self.model.warnings()
+
+
+def price_key(policy: Any) -> tuple:
+    """Identify the prices a policy sets, so costs are recomputed when they change."""
+    return tuple(
+        sorted(
+            (spec.model, tuple(sorted((spec.price or {}).items())))
+            for spec in policy.models.values()
+        )
+    )
+
+
+class PreviewSession:
+    """Computes previews of one sample's requests for successive policies."""
+
+    def __init__(self, requests: Sequence[Any]):
+        self.requests = requests
+        self._cache = PreviewCache()
+        self._costs: ReusedCosts | None = None
+        self._price_key: tuple | None = None
+        self._lock = threading.Lock()
+
+    def compute(self, policy: Any) -> tuple[Preview, Router]:
+        """Return the preview of `policy` over the sample and the router it used."""
+        with self._lock:
+            key = price_key(policy)
+            if self._costs is None or key != self._price_key:
+                self._costs = ReusedCosts(policy)
+                self._price_key = key
+            self._costs.start_run()
+            router = Router(policy)
+            preview = compute_preview(
+                policy,
+                self.requests,
+                router=router,
+                costs=self._costs,
+                cache=self._cache,
+            )
+            return preview, router
