@@ -424,7 +424,3 @@ def _type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
-
-
-def referenced_fields(condition: Condition) -> list[FieldRef]:
-    return list(_fields(condition))

@@ -133,12 +133,6 @@ class Policy:
         """The model whose tokenizer counts `prompt_tokens`: the default route's."""
         return self.models[self.default].model
 
-    def route_of(self, rule_index: int) -> str:
-        """The alias a rule index sends to; `len(rules)` stands for the default."""
-        if rule_index >= len(self.rules):
-            return self.default
-        return self.rules[rule_index].route
-
     def rule_name(self, rule_index: int) -> str:
         if rule_index >= len(self.rules):
             return "default"

@@ -19,8 +19,6 @@ from .policy import Policy
 from .router import Router
 from .stats import GroupStats, status_for
 
-MISSING_VALUE = None
-
 
 @dataclass(slots=True)
 class RoutedRequest:
