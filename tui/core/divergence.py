@@ -36,6 +36,16 @@ class RequestChecks:
     # Flag names, worked out once because every preview counts them per segment.
     _failed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _pair_failed: tuple[str, ...] | None = None
+    _alias_flags: tuple = ()
+
+    def alias_flags(self, aliases: tuple[tuple[str, str], ...]) -> tuple:
+        """(alias, check) for every failed check, for an (alias, model) tuple."""
+        if not self._alias_flags or self._alias_flags[0] != aliases:
+            flags = tuple(
+                (alias, name) for alias, model in aliases for name in self.failed(model)
+            )
+            self._alias_flags = (aliases, flags)
+        return self._alias_flags[1]
 
     def failed(self, model: str) -> tuple[str, ...]:
         names = self._failed.get(model)
@@ -124,13 +134,13 @@ def count_checks(rows, aliases: dict[str, str]) -> tuple[dict, dict]:
     """
     per_alias = {alias: dict.fromkeys(OUTPUT_CHECKS, 0) for alias in aliases}
     pairs = dict.fromkeys(PAIR_CHECKS, 0)
+    key = tuple(aliases.items())
     for row in rows:
         checks = row.checks
         if checks is None:
             continue
-        for alias, model in aliases.items():
-            for name in checks.failed(model):
-                per_alias[alias][name] += 1
+        for alias, name in checks.alias_flags(key):
+            per_alias[alias][name] += 1
         for name in checks.pair_failed():
             pairs[name] += 1
     return per_alias, pairs

@@ -297,14 +297,22 @@ class _Checker:
     """Runs output checks for the preview and turns opted-in checks into grades."""
 
     def __init__(self, policy, baseline_model, cache):
-        from .divergence import SHARED_CACHE
+        # Imported here, not at the top, because the checks pull in the
+        # language detector, which the app's first screen does not need.
+        from . import divergence
 
+        self.divergence = divergence
         self.config = policy.checks
-        self.cache = cache or SHARED_CACHE
+        self.cache = cache or divergence.SHARED_CACHE
         self.baseline_model = baseline_model
         self.models = {alias: spec.model for alias, spec in policy.models.items()}
         self.params = {spec.model: spec.params for spec in policy.models.values()}
-        self.key = repr(sorted(self.params.items()))
+        self.key = (
+            "checks",
+            self.config.fingerprint(),
+            baseline_model,
+            repr(sorted(self.params.items())),
+        )
 
     @classmethod
     def build(cls, policy, baseline_model, cache):
@@ -313,13 +321,10 @@ class _Checker:
         return cls(policy, baseline_model, cache)
 
     def run(self, request, entry: dict):
-        from .divergence import check_request
-
-        key = ("checks", self.config.fingerprint(), self.baseline_model, self.key)
-        checks = entry.get(key)
+        checks = entry.get(self.key)
         if checks is None:
             models = set(self.models.values())
-            checks = entry[key] = check_request(
+            checks = entry[self.key] = self.divergence.check_request(
                 request,
                 models,
                 self.baseline_model,
@@ -330,14 +335,13 @@ class _Checker:
         return checks
 
     def grade(self, recorded, checks, model):
-        from .divergence import check_grade
-
-        return check_grade(recorded, checks, model, self.config)
+        if recorded is not None or not self.config.as_grade:
+            return recorded
+        return self.divergence.check_grade(recorded, checks, model, self.config)
 
     def count(self, segment: SegmentRow, rows) -> None:
-        from .divergence import count_checks
-
-        segment.checks, segment.pair_checks = count_checks(rows, self.models)
+        counts = self.divergence.count_checks(rows, self.models)
+        segment.checks, segment.pair_checks = counts
 
 
 def _route_one(
