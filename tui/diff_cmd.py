@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 EXIT_OK = 0
 
@@ -363,20 +364,28 @@ def print_history(versions, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(highlight=False, soft_wrap=False)
+    if console is None:
+        console = Console(highlight=False, soft_wrap=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, soft_wrap=False, width=200)
     table = Table(
         title="saved versions (compare with routebook diff POLICY@VERSION ...)",
         title_justify="left",
     )
-    for name in ("version", "saved at", "rules", "description", "file"):
-        table.add_column(name)
+    table.add_column("version", no_wrap=True)
+    table.add_column("saved at", no_wrap=True)
+    table.add_column("rules", justify="right")
+    table.add_column("description", overflow="ellipsis", no_wrap=True, max_width=40)
+    table.add_column("file", no_wrap=True)
     for info in versions:
         label = info.label + (" (current)" if info.current else "")
+        # The first line of a long description is enough to tell versions apart.
+        description = (info.description or "").strip().split("\n")[0]
         table.add_row(
             label,
             info.saved_at,
             str(info.rule_count),
-            info.description or "",
-            str(info.path),
+            description,
+            Path(info.path).name,
         )
     console.print(table)

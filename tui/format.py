@@ -51,5 +51,31 @@ def printable(text: str) -> str:
     )
 
 
+def fmt_counts(stats) -> str:
+    """Requests and graded requests, saying so when weights make them differ.
+
+    `requests` sums the lines' weights while `graded` counts lines, so with
+    weights in the sample both numbers are named for what they count.
+    """
+    if stats.requests == stats.count:
+        return f"{stats.count} requests, {stats.graded} graded"
+    return (
+        f"{stats.requests:g} weighted requests from {stats.count} lines,"
+        f" {stats.graded} lines graded"
+    )
+
+
 def fmt_value(value: Any) -> str:
     return "(missing)" if value is None else printable(str(value))
+
+
+def check_summary(row) -> str:
+    """Nonzero check failures, such as `fast: refusal 3, truncated 1`."""
+    if not row.checks:
+        return ""
+    parts = []
+    for alias, counts in row.checks.items():
+        failed = [f"{name} {count}" for name, count in counts.items() if count]
+        if failed:
+            parts.append(f"{alias}: " + ", ".join(failed))
+    return "; ".join(parts)

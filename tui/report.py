@@ -7,7 +7,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .format import (
+    check_summary,
     fmt_cost,
+    fmt_counts,
     fmt_interval,
     fmt_points,
     fmt_share,
@@ -75,18 +77,6 @@ def segment_table(preview, dimension: str) -> Table:
     return table
 
 
-def check_summary(row) -> str:
-    """Nonzero check failures, such as `fast: refusal 3, truncated 1`."""
-    if not row.checks:
-        return ""
-    parts = []
-    for alias, counts in row.checks.items():
-        failed = [f"{name} {count}" for name, count in counts.items() if count]
-        if failed:
-            parts.append(f"{alias}: " + ", ".join(failed))
-    return "; ".join(parts)
-
-
 def rules_table(preview) -> Table:
     table = Table(title="rules (first match wins)", title_justify="left")
     table.add_column("rule")
@@ -119,7 +109,7 @@ def totals_line(preview) -> Text:
         saved = f"{fmt_cost(base - routed)} ({(base - routed) / base:.1%})"
     status = preview.totals.status
     text = Text()
-    text.append(f"total: {stats.requests:g} requests, {stats.graded} graded; ")
+    text.append(f"total: {fmt_counts(stats)}; ")
     text.append(
         "share "
         + ", ".join(

@@ -519,14 +519,17 @@ class SegmentChange:
 
     @property
     def changed(self) -> bool:
-        """True when traffic moved or the quality, cost or status figures differ."""
+        """True when traffic moved or the quality, cost or status figures differ.
+
+        A budget edit alone does not count: the budgets section of the diff
+        lists it, and it changes a segment only where the status changes.
+        """
         return bool(self.moved) or any(
             first != second
             for first, second in (
                 (self.status_before, self.status_after),
                 (self.before.regression, self.after.regression),
                 (self.before.cost("routed"), self.after.cost("routed")),
-                (self.budget_before, self.budget_after),
             )
         )
 

@@ -271,6 +271,7 @@ def _compute_preview(
     rules = _rule_rows(policy, rows)
     exposure = _exposure(policy, rows)
     warnings = _warnings(policy, rules, costs, totals)
+    warnings.extend(_unused_output_models(policy, requests))
     return Preview(policy, rows, totals, segments, rules, exposure, warnings)
 
 
@@ -473,6 +474,28 @@ def _exposure(policy: Policy, rows) -> Exposure:
             stats.by_alias.get(row.alias, 0.0) + row.request.weight
         )
     return Exposure(policy.exposure_field.name, tenants, policy.aliases, missing)
+
+
+def _unused_output_models(policy: Policy, requests) -> list[str]:
+    """Warn about recorded outputs under model strings that no alias uses."""
+    import difflib
+
+    used = {spec.model for spec in policy.models.values()}
+    unused: dict[str, int] = {}
+    for request in requests:
+        for model in request.outputs:
+            if model not in used:
+                unused[model] = unused.get(model, 0) + 1
+    warnings = []
+    for model, count in sorted(unused.items()):
+        close = difflib.get_close_matches(model, sorted(used), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        warnings.append(
+            f"{count} request(s) have outputs from '{model}', which no alias in"
+            f" models: uses{hint}; those outputs are ignored, so bind an alias to"
+            " that model string to use them"
+        )
+    return warnings
 
 
 def _warnings(policy, rules, costs, totals) -> list[str]:

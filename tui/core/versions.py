@@ -465,6 +465,17 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from error
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it, so read it once, at import,
+    # before the app starts threads that could create files meanwhile.
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def _create_exclusive(target: Path, data: bytes, mtime_ns: int) -> bool:
     """Write `data` to `target` only if no file has that name; return False if one does.
 
@@ -487,6 +498,9 @@ def _create_exclusive(target: Path, data: bytes, mtime_ns: int) -> bool:
             temp_file.flush()
             os.fsync(temp_file.fileno())
         os.utime(temp_name, ns=(mtime_ns, mtime_ns))
+        # mkstemp creates the file private (0600); history copies are shared
+        # like the policy itself, so give them the mode a new file gets.
+        os.chmod(temp_name, 0o666 & ~_UMASK)
         return _link_new(temp_name, target)
     except OSError as error:
         raise InputError(

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tui.format import fmt_cost, fmt_points, fmt_share, status_word
+from tui.format import fmt_cost, fmt_counts, fmt_points, fmt_share, status_word
 
 STATUS_STYLE = {"fail": "bold red", "insufficient": "yellow", "pass": "green"}
 STATUS_ORDER = {"fail": 0, "insufficient": 1, "pass": 2}
@@ -29,10 +29,10 @@ def totals_text(preview: Any, stale: bool) -> Text:
     if stale:
         text.append("STALE ", style="bold reverse yellow")
         text.append(
-            "(policy has errors; showing the last valid policy) ", style="yellow"
+            "(policy has errors; showing the last valid policy) · ", style="yellow"
         )
     base, routed = stats.cost("baseline"), stats.cost("routed")
-    text.append(f"{stats.requests:g} requests, {stats.graded} graded · ")
+    text.append(f"{fmt_counts(stats)} · ")
     shares = stats.share(preview.aliases)
     text.append(", ".join(f"{a} {fmt_share(v)}" for a, v in shares.items()))
     text.append(f" · global regression {fmt_points(stats.regression)}")

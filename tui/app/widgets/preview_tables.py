@@ -7,7 +7,14 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.format import fmt_cost, fmt_interval, fmt_points, fmt_share, fmt_value
+from tui.format import (
+    check_summary,
+    fmt_cost,
+    fmt_interval,
+    fmt_points,
+    fmt_share,
+    fmt_value,
+)
 
 from .figures import STATUS_ORDER, status_text
 from .tables import fill_table
@@ -51,6 +58,7 @@ class SegmentTable(DataTable):
             "budget",
             "cost base",
             "cost routed",
+            "failed checks",
         ]
         rows = []
         for row in ordered_segments(preview.dimension_rows(dimension)):
@@ -78,6 +86,7 @@ def segment_cells(row: Any, aliases: list[str]) -> list[Any]:
         Text(fmt_points(row.max_regression), justify="right"),
         Text(fmt_cost(stats.cost("baseline")), justify="right"),
         Text(fmt_cost(stats.cost("routed")), justify="right"),
+        check_summary(row),
     ]
 
 
