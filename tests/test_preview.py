@@ -196,3 +196,47 @@ def test_missing_segment_value_is_its_own_row():
     preview = small_preview([raw, line("2", "gold", 1, 1)])
     values = [row.value for row in preview.dimension_rows("tier")]
     assert values == ["gold", None]
+
+
+def test_checks_grade_unlabelled_sample(tmp_path):
+    """With checks.as_grade, a sample without grades still yields quality."""
+    from tui.core.checks import check_output
+    from tui.core.divergence import output_info, request_info
+
+    lines = []
+    for raw in SAMPLE.read_text(encoding="utf-8").split("\n"):
+        if raw:
+            row = json.loads(raw)
+            for output in row["outputs"].values():
+                output.pop("grade", None)
+            lines.append(json.dumps(row))
+    text = POLICY.read_text(encoding="utf-8")
+    text += (
+        "\nchecks:\n  as_grade: [refusal, truncated, wrong_language, invalid_json]\n"
+    )
+    policy = parse_policy(text, "p.yaml").policy
+    requests = parse_sample_lines(lines, "s.jsonl").requests
+    preview = compute_preview(policy, requests)
+
+    # Independent grades: 0 when any listed check flags the output, else 1.
+    listed = ("refusal", "truncated", "wrong_language", "invalid_json")
+    base_sum = routed_sum = weight_sum = 0.0
+    for row in preview.rows:
+        grades = {}
+        for model in (row.model, policy.model_for("strong")):
+            results = check_output(
+                output_info(row.request.outputs[model]),
+                request_info(row.request),
+                policy.checks,
+            )
+            grades[model] = 0.0 if any(results[n].flag for n in listed) else 1.0
+        weight = row.request.weight
+        weight_sum += weight
+        base_sum += weight * grades[policy.model_for("strong")]
+        routed_sum += weight * grades[row.model]
+
+    totals = preview.totals.stats
+    assert totals.graded == len(preview.rows)
+    assert totals.baseline_quality == pytest.approx(base_sum / weight_sum)
+    assert totals.regression == pytest.approx((base_sum - routed_sum) / weight_sum)
+    assert totals.regression > 0
