@@ -45,17 +45,18 @@ class SegmentTable(DataTable):
         keep = self.cursor_row
         self.segments = {}
         aliases = preview.aliases
+        # The verdict columns come first, so a narrow terminal still shows them.
         labels = [
             "status",
             dimension,
+            "regression",
+            "budget",
             "requests",
             "graded",
             *(f"% {alias}" for alias in aliases),
             "baseline q",
             "routed q",
-            "regression",
             "95% interval",
-            "budget",
             "cost base",
             "cost routed",
             "failed checks",
@@ -76,14 +77,14 @@ def segment_cells(row: Any, aliases: list[str]) -> list[Any]:
     return [
         status_text(row.status),
         fmt_value(row.value),
+        Text(fmt_points(stats.regression), justify="right"),
+        Text(fmt_points(row.max_regression), justify="right"),
         Text(f"{stats.requests:g}", justify="right"),
         Text(str(stats.graded), justify="right"),
         *(Text(fmt_share(share[alias]), justify="right") for alias in aliases),
         Text(fmt_share(stats.baseline_quality), justify="right"),
         Text(fmt_share(stats.routed_quality), justify="right"),
-        Text(fmt_points(stats.regression), justify="right"),
         Text(fmt_interval(stats.regression_interval()), justify="right"),
-        Text(fmt_points(row.max_regression), justify="right"),
         Text(fmt_cost(stats.cost("baseline")), justify="right"),
         Text(fmt_cost(stats.cost("routed")), justify="right"),
         check_summary(row),
