@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static, TextArea
 
+from ..widgets.editor import PolicyEditor
 from ..widgets.figures import status_counts, totals_text
 from .base import RoutebookScreen
 
@@ -80,7 +81,7 @@ class PolicyScreen(RoutebookScreen):
     def _editor(self) -> TextArea:
         # YAML highlighting is switched on after the first paint: loading the
         # tree-sitter grammar and highlighting the text would delay it.
-        editor = TextArea.code_editor(self.app.text, theme="css", id="editor")
+        editor = PolicyEditor.code_editor(self.app.text, theme="css", id="editor")
         editor.cursor_blink = self.app.cursor_blink
         return editor
 

@@ -1,0 +1,35 @@
+"""The policy editor: a code editor that keeps YAML indentation on Enter."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import TextArea
+
+
+def continued_indent(line: str) -> str:
+    """Indentation for the line after `line`: the same, one level deeper after `:`.
+
+    A list item (`- name: x`) continues at the item's content column, so the
+    next key lines up under `name`.
+    """
+    stripped = line.lstrip(" ")
+    indent = " " * (len(line) - len(stripped))
+    if stripped.startswith("- "):
+        indent += "  "
+    if stripped.rstrip().endswith(":") and not stripped.lstrip("- ").startswith("#"):
+        indent += "  "
+    return indent
+
+
+class PolicyEditor(TextArea):
+    """TextArea whose Enter starts the new line at the YAML indentation."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key != "enter" or self.read_only:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        row, column = self.selection.end
+        line = self.document.get_line(row)[:column]
+        self.replace("\n" + continued_indent(line), *self.selection)
