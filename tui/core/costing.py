@@ -133,6 +133,8 @@ def _per_token(per_million) -> float | None:
 
 # Token counts are memoised by text, because the app previews the same sample
 # again on every edit and tokenizing is about 40 times slower than parsing JSON.
+# NOTE: the memo is never trimmed, so a process that loads many different
+# samples keeps every counted text alive until it exits.
 _TEXT_COUNTS: dict[tuple[str, str], int] = {}
 
 
