@@ -8,7 +8,8 @@ typed messages back (`messages.py`), so the UI thread does not wait for it.
 
 Start-up stays light: the first screen needs only the policy text, so the
 core (ruamel, the sample, prices) is imported by the workers that start
-after the first paint, and LiteLLM is never imported.
+after the first paint. LiteLLM is imported only when a run of the models starts
+(`live_run.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from .commands import RoutebookCommands
 from .dialogs.choice import Choice, ChoiceDialog
 from .dialogs.error import error_dialog
+from .live_run import RUN_KEY, LiveRunMixin
 from .messages import (
     DraftFound,
     GradeWritten,
@@ -113,7 +115,7 @@ def policy_name_in(text: str) -> str | None:
     return match.group("name").strip() if match else None
 
 
-class RoutebookApp(App[int]):
+class RoutebookApp(LiveRunMixin, App[int]):
     """Edit a routing policy and review what it does to a sample."""
 
     # Absolute, so subclasses defined elsewhere (tests, benchmarks) find it.
@@ -136,6 +138,7 @@ class RoutebookApp(App[int]):
         Binding("f6", "show('history')", "History", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding(RUN_KEY, "run_missing", "Run missing outputs", show=False),
     ]
 
     # Palette entries for app-wide actions: (title, help, action).
@@ -156,6 +159,13 @@ class RoutebookApp(App[int]):
         ),
         ("Help: keys", "List the keys of every screen (F1)", "help"),
         ("Reload sample", "Read the sample file again", "reload_sample"),
+        (
+            "Run missing outputs",
+            f"Call the models for outputs the sample lacks, after a cost estimate"
+            f" ({RUN_KEY})",
+            "run_missing",
+        ),
+        ("Cancel run", "Stop the run; outputs received so far are kept", "cancel_run"),
         ("Quit", "Leave Routebook; asks first when there are unsaved edits", "quit"),
     ]
 
