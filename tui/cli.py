@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_stdout_error(error: OSError | None = None) -> bool:
-    """Whether an OSError came from writing standard output (disk full, closed pipe).
+    """Tell whether an OSError came from writing stdout (disk full, closed pipe).
 
     Errors about files carry the file's name; a failed write to stdout does not.
     """

@@ -13,12 +13,12 @@ def status_word(status: str) -> str:
 
 
 def fmt_share(value: float | None, decimals: int = 1) -> str:
-    """A 0..1 fraction as a percentage, or an em dash when not computable."""
+    """Format a 0..1 fraction as a percentage, or an em dash when not computable."""
     return "—" if value is None else f"{value:.{decimals}%}"
 
 
 def fmt_points(value: float | None, unit: bool = True) -> str:
-    """A 0..1 quality difference in signed percentage points."""
+    """Format a 0..1 quality difference in signed percentage points."""
     if value is None:
         return "—"
     return f"{value * 100:+.1f}" + (" pt" if unit else "")

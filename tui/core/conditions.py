@@ -73,7 +73,7 @@ Condition = Compare | Combine
 
 @dataclass
 class ParseContext:
-    """What a condition may refer to, and where its problems go."""
+    """The fields a condition may refer to, and the list its problems go to."""
 
     path: str
     segments: dict[str, FieldRef]

@@ -22,7 +22,7 @@ class CostModel:
         self.uncounted_parts: Counter = Counter()
 
     def pricer(self, model: str) -> _Pricer | None:
-        """The model's prices, resolved once per model; None when it has none."""
+        """Return the model's prices (resolved once), or None when it has none."""
         if model not in self._pricers:
             self._pricers[model] = _Pricer.resolve(model, self._overrides.get(model))
         return self._pricers[model]

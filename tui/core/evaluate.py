@@ -4,8 +4,8 @@
 an if-chain like the one a person would write by hand, so routing costs about
 what hand-written code costs. Every literal from the policy reaches that
 function as a bound constant, never as source text, so a policy cannot inject
-code. `explain_condition` walks the same conditions slowly and says why each
-one held or failed; the two share their semantics through the tests.
+code. `explain_condition` walks the same conditions slowly and reports why each
+one held or failed. Tests check that both paths give the same results.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def compile_getters(refs: Sequence[FieldRef]) -> Callable[[Any], tuple]:
 
 
 def group_key(value: Any) -> Any:
-    """A segment value as a dictionary key (see `compile_getters`)."""
+    """Convert a segment value into a dictionary key (see `compile_getters`)."""
     if value.__class__ is bool:
         return "true" if value else "false"
     if isinstance(value, dict | list):
@@ -247,7 +247,7 @@ class Outcome:
 
 
 def explain_condition(condition: Condition, request) -> Outcome:
-    """Evaluate a condition and say which comparison decided the result."""
+    """Evaluate a condition and report which comparison decided the result."""
     if isinstance(condition, Compare):
         return _explain_compare(condition, request)
     if condition.op == "not":
