@@ -68,7 +68,7 @@ def test_malformed_sample_line_exit_2(tmp_path, capsys):
     code, _, err = run(["gate", POLICY, "--sample", broken], capsys)
     assert code == 2
     assert f"{broken}:5:" in err
-    assert "invalid line(s)" in err
+    assert "1 invalid line listed above" in err
 
 
 def test_usage_error_exit_2(capsys):

@@ -630,7 +630,7 @@ def test_cli_diff_bad_sample_line(files, capsys):
     code = main(["diff", str(old), str(new), "--sample", str(sample)])
     error = capsys.readouterr().err
     assert code == 2
-    assert "invalid line(s)" in error
+    assert "1 invalid line listed above" in error
 
 
 def test_cli_history(tmp_path, capsys):

@@ -333,7 +333,7 @@ def test_judge_grades_against_baseline(env, capsys, judge_reply, fast_grade):
     status, outputs, stub = run_and_grade(env, judge_reply, rows)
 
     assert status == 0
-    summary = "judge graded 2 output(s) against the baseline and 2 baseline output(s)"
+    summary = "judge graded 2 outputs against the baseline and 2 baseline outputs"
     assert summary in capsys.readouterr().out
     for request_id in ("j1", "j2"):
         fast = outputs[request_id][FAST]

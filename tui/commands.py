@@ -6,6 +6,7 @@ import json
 import sys
 
 from .core.problems import InputError, Problem
+from .format import counted
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -29,7 +30,7 @@ def load_valid_policy(path: str):
         print_problems(result.problems)
         errors = sum(1 for p in result.problems if p.is_error)
         print(
-            f"routebook: {path}: {errors} error(s); fix them and run again",
+            f"routebook: {path}: {counted(errors, 'error')}; fix them and run again",
             file=sys.stderr,
         )
         raise SystemExit(EXIT_FAILED)
@@ -47,7 +48,8 @@ def load_sample_for(policy, path: str):
     print_problems(sample.problems)
     if errors:
         raise InputError(
-            f"{path}: {len(errors)} invalid line(s) listed above; fix or remove them,"
+            f"{path}: {counted(len(errors), 'invalid line')} listed above; fix or"
+            " remove them,"
             " because a preview that skips requests would misstate every figure"
         )
     if not sample.requests:
@@ -63,12 +65,13 @@ def check(path: str) -> int:
     errors = sum(1 for p in result.problems if p.is_error)
     warnings = len(result.problems) - errors
     if errors:
-        print(f"{path}: invalid, {errors} error(s), {warnings} warning(s)")
+        found = f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
+        print(f"{path}: invalid, {found}")
         return EXIT_FAILED
     policy = result.policy
     print(
         f"{path}: valid, policy '{policy.name}' version {policy.version},"
-        f" {len(policy.rules)} rule(s), {warnings} warning(s)"
+        f" {counted(len(policy.rules), 'rule')}, {counted(warnings, 'warning')}"
     )
     return EXIT_OK
 

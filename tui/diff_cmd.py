@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from .format import counted
+
 EXIT_OK = 0
 
 DIFF_HELP = (
@@ -83,7 +85,8 @@ def _load_requests(path: str, old, new) -> list:
     errors = [problem for problem in sample.problems if problem.is_error]
     if errors:
         raise InputError(
-            f"{path}: {len(errors)} invalid line(s) listed above; fix or remove them,"
+            f"{path}: {counted(len(errors), 'invalid line')} listed above; fix or"
+            " remove them,"
             " because a diff that skips requests would misstate every figure"
         )
     if not sample.requests:

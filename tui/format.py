@@ -8,6 +8,13 @@ from typing import Any
 STATUS_WORDS = {"fail": "FAIL", "insufficient": "insufficient", "pass": "pass"}
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`count` and `noun`, the noun in the plural unless the count is 1."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count:,} {plural or noun + 's'}"
+
+
 def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from .format import (
     check_summary,
+    counted,
     fmt_cost,
     fmt_counts,
     fmt_interval,
@@ -147,7 +148,8 @@ def print_preview(preview, console: Console | None = None) -> None:
         console.print(f"outputs that differ from the baseline's: {differ}")
     failing = len(preview.failing)
     if failing:
-        console.print(Text(f"{failing} segment(s) FAIL their budget", style="bold red"))
+        verdict = f"{counted(failing, 'segment')} FAIL their budget"
+        console.print(Text(verdict, style="bold red"))
     for warning in preview.warnings:
         console.print(Text(f"warning: {printable(warning)}", style="yellow"))
 

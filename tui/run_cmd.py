@@ -12,6 +12,8 @@ import signal
 import sys
 from contextlib import contextmanager
 
+from .format import counted
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -184,9 +186,9 @@ def _split_aliases(text: str | None) -> list[str] | None:
 def print_plan(plan) -> None:
 
     print(
-        f"{plan.sample_path}: {plan.to_send} request(s) to send,"
+        f"{plan.sample_path}: {counted(plan.to_send, 'request')} to send,"
         f" {sum(e.cached for e in plan.estimates.values())} answered from the cache,"
-        f" {plan.already_recorded} output(s) already recorded"
+        f" {counted(plan.already_recorded, 'output')} already recorded"
     )
     if not plan.jobs:
         return
@@ -267,12 +269,14 @@ def _confirm(args, count: int, plan) -> bool:
         return True
     if not sys.stdin.isatty():
         raise InputError(
-            f"standard input is not a terminal, so the cost of {count} request(s)"
-            " cannot be confirmed; rerun with --yes to send them"
+            "standard input is not a terminal, so the cost of"
+            f" {counted(count, 'request')} cannot be confirmed; rerun with --yes to"
+            " send them"
         )
     cost = usd(plan.known_cost_usd) if not plan.unpriced_models else "unknown"
     try:
-        answer = input(f"Send {count} request(s), estimated cost {cost}? [y/N] ")
+        question = f"Send {counted(count, 'request')}, estimated cost {cost}? [y/N] "
+        answer = input(question)
     except EOFError:
         answer = ""
     if answer.strip().lower() in ("y", "yes"):
@@ -355,9 +359,11 @@ def _print_run_report(report, force: bool) -> int:
     state = report.progress
     spent = usd(state.cost_usd)
     if state.unpriced:
-        spent += f" plus unknown for {state.unpriced} output(s) without a price"
+        unpriced = counted(state.unpriced, "output")
+        spent += f" plus unknown for {unpriced} without a price"
     print(
-        f"recorded {report.written} output(s) ({state.from_cache} from the cache),"
+        f"recorded {counted(report.written, 'output')}"
+        f" ({state.from_cache} from the cache),"
         f" {state.failed} failed, spent {spent}"
     )
     _print_failures(
@@ -372,7 +378,8 @@ def _print_run_report(report, force: bool) -> int:
         if force:
             advice = "run without --force to send only the outputs still missing"
         print(
-            f"routebook: cancelled; {remaining} request(s) not sent or not finished,"
+            f"routebook: cancelled; {counted(remaining, 'request')} not sent or not"
+            " finished,"
             f" {advice}",
             file=sys.stderr,
         )
@@ -390,7 +397,8 @@ def _print_failures(failures: list[tuple[str, str, str | None]]) -> None:
         )
     hidden = len(failures) - MAX_FAILURES_SHOWN
     if hidden > 0:
-        print(f"routebook: ... and {hidden} more failed request(s)", file=sys.stderr)
+        more = counted(hidden, "more failed request")
+        print(f"routebook: ... and {more}", file=sys.stderr)
 
 
 # --- grading ----------------------------------------------------------------------
@@ -410,7 +418,7 @@ def _grade(args, policy, options, aliases, price_map) -> int:
     written = write_grades(args.sample, graded)
     by_source = graded.count()
     print(
-        f"graded {written} output(s): {by_source['reference']} by reference,"
+        f"graded {counted(written, 'output')}: {by_source['reference']} by reference,"
         f" {by_source['check']} by checks"
     )
     offline_status = EXIT_FAILED if has_errors(graded.problems) else EXIT_OK
@@ -427,8 +435,9 @@ def _judge(args, plan, options) -> int:
 
     estimate = plan.estimate
     print(
-        f"judge {plan.judge_model}: {len(plan.tasks)} output(s) to compare with the"
-        f" baseline, {estimate.to_send} call(s) to send ({estimate.cached} cached),"
+        f"judge {plan.judge_model}: {counted(len(plan.tasks), 'output')} to compare"
+        f" with the baseline, {counted(estimate.to_send, 'call')} to send"
+        f" ({estimate.cached} cached),"
         f" {estimate.prompt_tokens:,} prompt tokens, estimated cost"
         f" {usd(estimate.cost_usd)}"
     )
@@ -443,8 +452,8 @@ def _judge(args, plan, options) -> int:
     written = write_grades(args.sample, report.result)
     compared = report.done - len(report.failures)
     print(
-        f"judge graded {compared} output(s) against the baseline and"
-        f" {written - compared} baseline output(s) as 1.0,"
+        f"judge graded {counted(compared, 'output')} against the baseline and"
+        f" {counted(written - compared, 'baseline output')} as 1.0,"
         f" spent {usd(report.cost_usd)}"
     )
     _print_failures([(t.request_id, t.model, reason) for t, reason in report.failures])

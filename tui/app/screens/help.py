@@ -20,18 +20,30 @@ EDITOR_KEYS = [
     ("ctrl+p", "Command palette: every action by name"),
 ]
 
-# Bindings of widgets inside a screen, listed with that screen's own keys.
-SCREEN_EXTRA_WIDGETS: dict[str, list[Any]] = {"policy-screen": PolicyOutline.BINDINGS}
+# Bindings of widgets inside a screen, listed with that screen's own keys. Each
+# names the widget that must have focus. Two keys for one action (alt+up on the
+# whole screen, shift+up in the outline) then do not look like duplicates.
+SCREEN_EXTRA_WIDGETS: dict[str, list[tuple[str, list[Any]]]] = {
+    "policy-screen": [("in the outline", PolicyOutline.BINDINGS)]
+}
 SCREEN_EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {"policy-screen": EDITOR_KEYS}
 
 
-def binding_rows(app: Any, bindings: list[Any]) -> list[tuple[str, str]]:
-    """Return (key as the footer shows it, description) for each binding."""
+def binding_rows(
+    app: Any, bindings: list[Any], where: str = ""
+) -> list[tuple[str, str]]:
+    """Return (key as the footer shows it, description) for each binding.
+
+    `where`, when given, is appended to each description in brackets.
+    """
     rows = []
     for binding in bindings:
         if not isinstance(binding, Binding):
             binding = Binding(*binding)
-        rows.append((app.get_key_display(binding), binding.description))
+        description = binding.description
+        if where:
+            description = f"{description} ({where})"
+        rows.append((app.get_key_display(binding), description))
     return rows
 
 
@@ -65,7 +77,8 @@ class HelpScreen(ModalScreen[None]):
 
         screen_id = self.under.id or ""
         screen_rows = binding_rows(self.app, type(self.under).BINDINGS)
-        screen_rows += binding_rows(self.app, SCREEN_EXTRA_WIDGETS.get(screen_id, []))
+        for where, bindings in SCREEN_EXTRA_WIDGETS.get(screen_id, []):
+            screen_rows += binding_rows(self.app, bindings, where)
         screen_rows += SCREEN_EXTRA_KEYS.get(screen_id, [])
         title = (type(self.under).__doc__ or "").strip().splitlines()[0:1]
         parts: list[Any] = [

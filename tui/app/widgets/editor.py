@@ -5,6 +5,11 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import TextArea
 
+# The app's F6 (History) replaces TextArea's F6 (select line). Left in, the
+# editor's F6 would still claim the first place in the footer, ahead of the
+# screen's own keys.
+EDITOR_BINDINGS = [binding for binding in TextArea.BINDINGS if binding.key != "f6"]
+
 
 def continued_indent(line: str) -> str:
     """Indentation for the line after `line`: the same, one level deeper after `:`.
@@ -21,8 +26,10 @@ def continued_indent(line: str) -> str:
     return indent
 
 
-class PolicyEditor(TextArea):
+class PolicyEditor(TextArea, inherit_bindings=False):
     """TextArea whose Enter starts the new line at the YAML indentation."""
+
+    BINDINGS = EDITOR_BINDINGS
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key != "enter" or self.read_only:
