@@ -69,7 +69,7 @@ async def test_run_fills_missing(tmp_path, stub, state_dir, monkeypatch):  # noq
         await wait_for(pilot, lambda: app.preview is not None, what="first preview")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.screen.id == "run-confirm", what="confirm")
-        assert "3 request(s) to send" in app.screen.message
+        assert "3 requests to send" in app.screen.message
         assert "unknown" not in app.screen.message
         await choose(pilot, "run-confirm", "run")
 
@@ -148,4 +148,71 @@ async def test_run_cancel_keeps(tmp_path, stub, state_dir, monkeypatch):  # noqa
     }
     assert recorded_outputs(sample) == expected
     notes = [note.message for note in app._notifications]
-    assert any(note.startswith("Run cancelled: recorded 2 output(s)") for note in notes)
+    assert any(note.startswith("Run cancelled: recorded 2 outputs") for note in notes)
+
+
+async def run_selected(app, pilot, request_id: str) -> str:
+    """Select `request_id` on the Samples screen, press ctrl+o, confirm; return
+    the confirmation dialog's message."""
+    app.switch_mode("samples")
+    await pilot.pause()
+    app.review.current_id = request_id
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: app.screen.id == "run-confirm", what="confirm")
+    message = app.screen.message
+    await choose(pilot, "run-confirm", "run")
+    await wait_for(pilot, lambda: not app.run_active, timeout=60, what="run end")
+    return message
+
+
+async def test_run_selected_request(tmp_path, stub, state_dir, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("ROUTEBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    policy, sample = write_files(tmp_path, stub)
+    before = sample.read_text(encoding="utf-8").splitlines()
+
+    app = RoutebookApp(policy, sample, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.preview is not None, what="first preview")
+        message = await run_selected(app, pilot, "r1")
+        assert "Request 'r1'" in message
+        assert "1 request to send" in message
+        assert "replaces" not in message
+
+        # Every output of r1 is recorded now, so a second run replaces it.
+        await wait_for(
+            pilot,
+            lambda: MODEL in app.sample.requests[1].outputs,
+            what="reloaded sample",
+        )
+        await pilot.press("escape")
+        message = await run_selected(app, pilot, "r1")
+        assert "replaces them" in message
+
+    after = sample.read_text(encoding="utf-8").splitlines()
+    assert recorded_outputs(sample) == {"r1": f"stub-strong says: {PROMPTS[1]}"}
+    assert [after[0], after[2]] == [before[0], before[2]]
+    # The forced second run skips the cache, so the stub is called twice.
+    assert stub.count() == 2
+
+
+async def test_run_selected_none(tmp_path, stub, state_dir, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    policy, sample = write_files(tmp_path, stub)
+
+    app = RoutebookApp(policy, sample, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.preview is not None, what="first preview")
+        app.switch_mode("history")
+        await pilot.pause()
+        app.review.current_id = None
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Run selected request")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: getattr(app.screen, "title_text", "") == "Cannot run",
+            what="error dialog",
+        )
+        assert "No request is selected" in app.screen.message
+    assert stub.count() == 0

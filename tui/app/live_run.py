@@ -20,18 +20,28 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..format import counted
 from .dialogs.choice import Choice, ChoiceDialog
 from .dialogs.error import error_dialog
 
 RUN_KEY = "ctrl+r"
+RUN_SELECTED_KEY = "ctrl+o"
 
 
 class RunPlanned(Message):
-    """The run was planned; `plan` is a runner.RunPlan."""
+    """The run was planned; `plan` is a runner.RunPlan.
 
-    def __init__(self, plan: Any) -> None:
+    `request_id` is set when the run covers one selected request, and `forced`
+    when that request's recorded outputs are to be replaced.
+    """
+
+    def __init__(
+        self, plan: Any, request_id: str | None = None, forced: bool = False
+    ) -> None:
         super().__init__()
         self.plan = plan
+        self.request_id = request_id
+        self.forced = forced
 
 
 class RunProgressed(Message):
@@ -93,10 +103,19 @@ def estimated_cost_text(plan: Any) -> str:
     return f"{usd(plan.known_cost_usd)} plus unknown for {unpriced}"
 
 
-def confirm_message(plan: Any) -> str:
+def confirm_message(plan: Any, request_id: str | None = None, forced=False) -> str:
     cached = len(plan.jobs) - plan.to_send
-    lines = [
-        f"{plan.to_send} request(s) to send to the models"
+    lines = []
+    if request_id is not None:
+        models = ", ".join(sorted({job.model for job in plan.jobs}))
+        lines.append(f"Request {request_id!r}: {models}.")
+    if forced:
+        lines.append(
+            "Every model's output of this request is recorded already; running it"
+            " again replaces them, and the cache is not used."
+        )
+    lines += [
+        f"{counted(plan.to_send, 'request')} to send to the models"
         f" ({cached} answered from the cache).",
         f"Estimated cost: {estimated_cost_text(plan)}.",
     ]
@@ -120,7 +139,7 @@ def progress_text(state: Any) -> str:
 def summary_text(report: Any) -> str:
     state = report.progress
     text = f"Run {'cancelled' if report.cancelled else 'finished'}: "
-    text += f"recorded {report.written} output(s); {progress_text(state)}."
+    text += f"recorded {counted(report.written, 'output')}; {progress_text(state)}."
     if report.failures:
         first = report.failures[0]
         text += (
@@ -137,14 +156,15 @@ class RunProgressScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "leave", "Cancel run")]
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, title: str = "Running missing outputs") -> None:
         super().__init__(id="run-progress")
         self.total = total
+        self.title_text = title
         self.finished = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Running missing outputs", classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(
                 f"0 of {self.total} done; importing LiteLLM",
                 id="run-status",
@@ -181,10 +201,10 @@ class RunProgressScreen(ModalScreen[None]):
 
 
 class LiveRunMixin:
-    """The app's "Run missing outputs" and "Cancel run" actions.
+    """The app's "Run missing outputs", "Run selected request" and "Cancel run".
 
-    Mixed into RoutebookApp, which provides `policy`, `sample`, `sample_path`
-    and `action_reload_sample`.
+    Mixed into RoutebookApp, which provides `policy`, `sample`, `sample_path`,
+    `review` (the selected request) and `action_reload_sample`.
     """
 
     _run_switch: CancelSwitch | None = None
@@ -206,6 +226,30 @@ class LiveRunMixin:
         self._run_switch = CancelSwitch()
         self._plan_run(self.policy, self.sample)
 
+    def action_run_selected(self) -> None:
+        """Run the selected request: its missing outputs, or all of them again."""
+        if isinstance(self.screen, ModalScreen) or self.run_active:
+            if self.run_active:
+                self.notify("A run is already in progress", severity="warning")
+            return
+        reason = self._run_blocker() or self._selection_blocker()
+        if reason is not None:
+            self.push_screen(error_dialog("Cannot run", reason))
+            return
+        self._run_switch = CancelSwitch()
+        self._plan_run(self.policy, self.sample, self.review.current_id)
+
+    def _selection_blocker(self) -> str | None:
+        selected = self.review.current_id
+        if selected is None:
+            return (
+                "No request is selected; pick one on the Samples screen (F4) or"
+                " the Compare screen (F5) first."
+            )
+        if not any(request.id == selected for request in self.sample.requests):
+            return f"Request {selected!r} is not in the loaded sample; reload it first."
+        return None
+
     def _run_blocker(self) -> str | None:
         if self.sample_path is None:
             return "No sample file was given; start with --sample FILE.jsonl."
@@ -216,16 +260,30 @@ class LiveRunMixin:
         return None
 
     @work(thread=True, exclusive=True, group="run-plan", exit_on_error=False)
-    def _plan_run(self, policy: Any, sample: Any) -> None:
+    def _plan_run(
+        self, policy: Any, sample: Any, request_id: str | None = None
+    ) -> None:
+        from dataclasses import replace
+
         from tui.core.problems import InputError
         from tui.core.runner import plan_run
 
+        forced = False
         try:
-            plan = plan_run(policy, sample)
+            if request_id is None:
+                plan = plan_run(policy, sample)
+            else:
+                # The runner writes by request id, so a one-request sample
+                # still updates that line of the full file and no other.
+                chosen = [r for r in sample.requests if r.id == request_id]
+                single = replace(sample, requests=chosen)
+                plan = plan_run(policy, single)
+                if not plan.jobs:
+                    plan, forced = plan_run(policy, single, force=True), True
         except InputError as error:
             self.post_message(RunFinished(None, f"The run was not planned: {error}"))
             return
-        self.post_message(RunPlanned(plan))
+        self.post_message(RunPlanned(plan, request_id, forced))
 
     def on_run_planned(self, message: RunPlanned) -> None:
         plan = message.plan
@@ -233,27 +291,37 @@ class LiveRunMixin:
             self._run_switch = None
             self.notify("Every request has an output from every model; nothing to run")
             return
+        title = "Run missing outputs"
+        if message.request_id is not None:
+            title = "Run the selected request"
         dialog = ChoiceDialog(
-            "Run missing outputs",
-            confirm_message(plan),
+            title,
+            confirm_message(plan, message.request_id, message.forced),
             [Choice("run", "Run", "primary"), Choice("cancel", "Cancel")],
             dialog_id="run-confirm",
         )
-        self.push_screen(dialog, lambda choice: self._on_run_choice(choice, plan))
+        self.push_screen(
+            dialog, lambda choice: self._on_run_choice(choice, plan, message)
+        )
 
-    def _on_run_choice(self, choice: str | None, plan: Any) -> None:
+    def _on_run_choice(
+        self, choice: str | None, plan: Any, planned: RunPlanned
+    ) -> None:
         if choice != "run":
             self._run_switch = None
             return
-        self.push_screen(RunProgressScreen(len(plan.jobs)))
-        self._execute_run(plan, self._run_switch)
+        title = "Running missing outputs"
+        if planned.request_id is not None:
+            title = f"Running request {planned.request_id!r}"
+        self.push_screen(RunProgressScreen(len(plan.jobs), title))
+        self._execute_run(plan, self._run_switch, planned.forced)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _execute_run(self, plan: Any, switch: CancelSwitch) -> None:
+    def _execute_run(self, plan: Any, switch: CancelSwitch, force: bool) -> None:
         from tui.core.problems import InputError
 
         try:
-            report = asyncio.run(self._send(plan, switch))
+            report = asyncio.run(self._send(plan, switch, force))
         except InputError as error:
             self.post_message(RunFinished(None, f"The run stopped: {error}"))
             return
@@ -264,7 +332,7 @@ class LiveRunMixin:
             return
         self.post_message(RunFinished(report))
 
-    async def _send(self, plan: Any, switch: CancelSwitch) -> Any:
+    async def _send(self, plan: Any, switch: CancelSwitch, force: bool) -> Any:
         from copy import copy
 
         from tui.core.runner import RunOptions, execute_run
@@ -276,7 +344,7 @@ class LiveRunMixin:
             self.post_message(RunProgressed(copy(state)))
 
         return await execute_run(
-            plan, RunOptions(), progress=on_progress, cancel=cancel
+            plan, RunOptions(force=force), progress=on_progress, cancel=cancel
         )
 
     def on_run_progressed(self, message: RunProgressed) -> None:

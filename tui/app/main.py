@@ -29,10 +29,11 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..format import counted
 from .commands import RoutebookCommands
 from .dialogs.choice import Choice, ChoiceDialog
 from .dialogs.error import error_dialog
-from .live_run import RUN_KEY, LiveRunMixin
+from .live_run import RUN_KEY, RUN_SELECTED_KEY, LiveRunMixin
 from .messages import (
     DraftFound,
     GradeWritten,
@@ -47,9 +48,10 @@ from .review_state import ReviewState
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-# Validation waits this long after the last keystroke, so a burst of typing
-# costs one check.
-CHECK_DELAY = 0.15
+# Validation waits this long after the last keystroke, so that keys repeated
+# faster than this (a held key, a paste) cost one check. Typing at a normal
+# pace gets a check, and a preview, after each key; both run in a worker.
+CHECK_DELAY = 0.04
 # A draft is written after this many seconds without an edit.
 DRAFT_DELAY = 3.0
 
@@ -164,6 +166,12 @@ class RoutebookApp(LiveRunMixin, App[int]):
             f"Call the models for outputs the sample lacks, after a cost estimate"
             f" ({RUN_KEY})",
             "run_missing",
+        ),
+        (
+            "Run selected request",
+            "Call the models for the request selected on the Samples or Compare"
+            f" screen ({RUN_SELECTED_KEY} there)",
+            "run_selected",
         ),
         ("Cancel run", "Stop the run; outputs received so far are kept", "cancel_run"),
         ("Quit", "Leave Routebook; asks first when there are unsaved edits", "quit"),
@@ -568,7 +576,8 @@ class RoutebookApp(LiveRunMixin, App[int]):
             first = error.problems[0] if error.problems else None
             where = f" (first: line {first.line}, {first.message})" if first else ""
             self.notify(
-                f"Not saved: the policy has {len(error.problems)} error(s){where}."
+                f"Not saved: the policy has {counted(len(error.problems), 'error')}"
+                f"{where}."
                 " Fix them first; the Problems list shows each one.",
                 severity="error",
                 timeout=8,
@@ -736,7 +745,7 @@ def sample_problem_notice(sample: Any) -> str | None:
         return None
     first = errors[0]
     return (
-        f"{len(errors)} line(s) of the sample were skipped, so the preview leaves"
+        f"{counted(len(errors), 'line')} of the sample skipped, so the preview leaves"
         f" them out; first: {first.format()}"
     )
 

@@ -31,6 +31,7 @@ class CompareScreen(RoutebookScreen):
     | n / p | Next or previous request in the current filter. |
     | m | Toggle Markdown rendering. |
     | d | Toggle difference highlighting. |
+    | ctrl+o | Run this request through the models. |
     """
 
     CSS_PATH = "compare.tcss"
@@ -43,6 +44,7 @@ class CompareScreen(RoutebookScreen):
         Binding("p", "step(-1)", "Previous"),
         Binding("m", "toggle_markdown", "Markdown"),
         Binding("d", "toggle_diff", "Diff", show=False),
+        Binding("ctrl+o", "app.run_selected", "Run request", show=False),
     ]
 
     PALETTE = [

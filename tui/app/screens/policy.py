@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static, TextArea
 
+from ...format import counted
 from ..widgets.editor import PolicyEditor
 from ..widgets.figures import status_counts, totals_text
 from .base import RoutebookScreen
@@ -30,8 +31,8 @@ class PolicyScreen(RoutebookScreen):
     CSS_PATH = "policy.tcss"
 
     BINDINGS = [
-        Binding("alt+up", "move_rule(-1)", "Rule up", show=False),
-        Binding("alt+down", "move_rule(1)", "Rule down", show=False),
+        Binding("alt+up", "move_rule(-1)", "Rule up (at the cursor)", show=False),
+        Binding("alt+down", "move_rule(1)", "Rule down (at the cursor)", show=False),
         Binding("ctrl+n", "add_rule", "Add rule"),
         Binding("f8", "next_problem", "Next problem"),
     ]
@@ -161,7 +162,11 @@ class PolicyScreen(RoutebookScreen):
         problems.show(result.problems)
         errors = sum(1 for problem in result.problems if problem.is_error)
         warnings = len(result.problems) - errors
-        title = f"Problems: {errors} error(s), {warnings} warning(s)"
+        title = "Problems: none"
+        if errors or warnings:
+            title = (
+                f"Problems: {counted(errors, 'error')}, {counted(warnings, 'warning')}"
+            )
         self.query_one("#problems-title", Static).update(title)
         doc = result.loaded.doc if result.loaded is not None else None
         if doc is not None or result.ok:
@@ -209,7 +214,7 @@ class PolicyScreen(RoutebookScreen):
             status.append(f"valid · {len(result.policy.rules)} rules", style="green")
         else:
             errors = sum(1 for problem in result.problems if problem.is_error)
-            status.append(f"{errors} error(s)", style="bold red")
+            status.append(counted(errors, "error"), style="bold red")
         status.append(" │ ")
         if state.preview_updating:
             status.append("updating… ", style="italic")

@@ -50,6 +50,7 @@ class SamplesScreen(RoutebookScreen):
     | / | Search the id, prompt and outputs. |
     | c | Show every segment (clear the segment). |
     | r | Toggle "baseline right, routed wrong". |
+    | ctrl+o | Run the highlighted request through the models. |
     """
 
     CSS_PATH = "samples.tcss"
@@ -58,6 +59,7 @@ class SamplesScreen(RoutebookScreen):
         Binding("slash", "search", "Search"),
         Binding("c", "clear_segment", "All segments"),
         Binding("r", "toggle_regressed", "Right→wrong"),
+        Binding("ctrl+o", "app.run_selected", "Run request"),
     ]
 
     PALETTE = [

@@ -42,9 +42,18 @@ class PolicyOutline(Tree):
         self.keep_rule: int | None = None
         """Rule index to highlight after the next rebuild (after a rule edit)."""
         self._pending_rule: int | None = None
+        self._content: tuple[list[Any], dict[int, str]] | None = None
 
     def show(self, entries: list[Any], dead_rules: dict[int, str]) -> None:
-        """Rebuild from outline entries; `dead_rules` maps rule index to a note."""
+        """Rebuild from outline entries; `dead_rules` maps rule index to a note.
+
+        Unchanged entries are not rebuilt: the outline is shown after every
+        check and every preview, and a rebuild redraws the whole tree.
+        """
+        content = (list(entries), dict(dead_rules))
+        if content == self._content and self.keep_rule is None:
+            return
+        self._content = content
         keep = self.keep_rule
         if keep is None:
             keep = self._pending_rule

@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from tui.format import (
     check_summary,
+    counted,
     fmt_cost,
     fmt_interval,
     fmt_points,
@@ -164,7 +165,7 @@ def exposure_title(preview: Any) -> str:
         f" {len(exposure.mixed)} served by more than one model"
     )
     if exposure.missing:
-        title += f"; {exposure.missing} request(s) have no tenant"
+        title += f"; {counted(exposure.missing, 'request')} without a tenant"
     return title
 
 
@@ -174,13 +175,14 @@ class SegmentSummary(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", **kwargs)
         self.segments: dict[str, tuple[str | None, Any]] = {}
+        self._shown_rows: list[tuple[str, list[Any]]] | None = None
 
     def show(self, preview: Any) -> None:
-        self.segments = {}
+        segments: dict[str, tuple[str | None, Any]] = {}
         rows = []
         for row in ordered_segments(preview.segments):
             key = segment_key(row.dimension, row.value)
-            self.segments[key] = (row.dimension, row.value)
+            segments[key] = (row.dimension, row.value)
             cells = [
                 status_text(row.status),
                 f"{row.dimension}={fmt_value(row.value)}",
@@ -188,4 +190,9 @@ class SegmentSummary(DataTable):
                 Text(fmt_points(row.max_regression), justify="right"),
             ]
             rows.append((key, cells))
+        # Refilling redraws every visible row, so identical rows are kept.
+        if rows == self._shown_rows:
+            return
+        self.segments = segments
+        self._shown_rows = rows
         fill_table(self, ["status", "segment", "regression", "budget"], rows)
