@@ -320,6 +320,37 @@ def test_invalid_tagged_value(text, needle):
     assert "remove the tag" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("text", "needle", "words"),
+    [
+        (
+            "rules:\n  - name: a\n    route: fast\n  default: strong\n",
+            "default",
+            "inside the list that starts at line 2, column 3",
+        ),
+        (
+            "name: x\nrules: []\n default: strong\n",
+            "default",
+            "does not line up with the keys of the mapping that starts at line 1,"
+            " column 1",
+        ),
+        (
+            "rules:\n  - name: a\n    route: fast\n    - name: b\n",
+            "- name: b",
+            "a list item ('- ') at column 5 is where the mapping that starts at"
+            " line 2, column 5 expects a key",
+        ),
+    ],
+)
+def test_misindented_line_explained(text, needle, words):
+    problem = parse_yaml(text, "p.yaml").problems[0]
+
+    assert (problem.line, problem.column) == column_of(text, needle)
+    assert words in problem.message
+    assert "block end" not in problem.message
+    assert "<block" not in problem.message
+
+
 def test_syntax_error_flow_context():
     text = "name: x\nlist: [1, 2\n"
     problem = parse_yaml(text, "p.yaml").problems[0]

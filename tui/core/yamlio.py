@@ -750,6 +750,9 @@ def _marked_error_message(error: MarkedYAMLError) -> str:
             "one key, as in `<<: [*first, *second]`"
         )
 
+    if problem.startswith("expected <block end>") and error.context_mark:
+        return _indentation_message(error, problem, context)
+
     message = f"invalid YAML: {problem or context}"
     if context and problem and error.context_mark is not None:
         context_mark = error.context_mark
@@ -762,6 +765,47 @@ def _marked_error_message(error: MarkedYAMLError) -> str:
     if problem.startswith("mapping values are not allowed"):
         return message + "; quote the value if it contains ': '"
     return message + "; check the indentation, quotes and brackets around here"
+
+
+# What the parser found where a block ended, in words.
+_FOUND_WORDS = {
+    "'?'": "a key",
+    "'<block mapping start>'": "a key",
+    "'-'": "a list item ('- ')",
+    "'<block sequence start>'": "a list item ('- ')",
+    "'<scalar>'": "a value",
+}
+
+
+def _indentation_message(error: MarkedYAMLError, problem: str, context: str) -> str:
+    """Explain a line indented to a column where no open block continues.
+
+    ruamel reports these as "expected <block end>, but found ..." with the
+    block that was open as context, which names parser states, not the file.
+    """
+    found = problem.rpartition("but found ")[2]
+    thing = _FOUND_WORDS.get(found, "this line")
+    start = error.context_mark
+    where = f"line {start.line + 1}, column {start.column + 1}"
+    column = error.problem_mark.column + 1 if error.problem_mark else None
+    at = f" at column {column}" if column else ""
+    if "collection" in context or "sequence" in context:
+        return (
+            f"invalid YAML: {thing}{at} is inside the list that starts at {where},"
+            " whose items start with '- '; indent it like the keys of the item it"
+            " belongs to, or, for a top-level key such as `default:`, start it at"
+            " column 1"
+        )
+    if thing.startswith("a list item"):
+        return (
+            f"invalid YAML: {thing}{at} is where the mapping that starts at {where}"
+            " expects a key; start every item of one list at the same column"
+        )
+    return (
+        f"invalid YAML: {thing}{at} does not line up with the keys of the mapping"
+        f" that starts at {where}; indent it to the column of the keys it belongs"
+        " with"
+    )
 
 
 def _clean(message: str) -> str:
