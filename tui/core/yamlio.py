@@ -767,7 +767,7 @@ def _marked_error_message(error: MarkedYAMLError) -> str:
     return message + "; check the indentation, quotes and brackets around here"
 
 
-# What the parser found where a block ended, in words.
+# Plain words for the token the parser found where a block ended.
 _FOUND_WORDS = {
     "'?'": "a key",
     "'<block mapping start>'": "a key",
