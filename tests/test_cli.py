@@ -158,6 +158,28 @@ def test_gate_strict_fails_insufficient(tmp_path, capsys):
     assert "insufficient evidence" in out
 
 
+def test_gate_ungraded_sample_fails(tmp_path, capsys):
+    ungraded = tmp_path / "ungraded.jsonl"
+    with ungraded.open("w", encoding="utf-8") as handle:
+        for line in SAMPLE.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            for output in record.get("outputs", {}).values():
+                output.pop("grade", None)
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    code, out, _ = run(["gate", POLICY, "--sample", ungraded], capsys)
+    assert code == 1, out
+    assert "no request has grades from both" in out
+    assert "gate: FAILED" in out
+
+    code, out, _ = run(
+        ["gate", POLICY, "--sample", ungraded, "--format", "json"], capsys
+    )
+    payload = json.loads(out)
+    assert code == 1
+    assert payload["passed"] is False
+    assert payload["ungraded"] is True
+
+
 def test_console_script_help_runs():
     env = dict(os.environ)
     result = subprocess.run(

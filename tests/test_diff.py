@@ -603,6 +603,17 @@ def test_cli_diff_table(files, capsys, diff_json):
     assert "short-faq" in output
 
 
+def test_cli_diff_table_lists(files, capsys):
+    old, new, sample = files
+    changed = NEW_POLICY.replace("in: [chat, faq]", "in: [chat, faq, code]")
+    new.write_text(changed, encoding="utf-8")
+    code = main(["diff", str(old), str(new), "--sample", str(sample)])
+    output = capsys.readouterr().out
+    assert code == 0
+    # Square brackets in rule values are text, never Rich markup.
+    assert "[chat, faq, code]" in output
+
+
 def test_cli_diff_invalid_policy(files, capsys):
     old, new, sample = files
     broken = NEW_POLICY.replace("route: fast", "route: fastest")

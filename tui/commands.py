@@ -30,7 +30,8 @@ def load_valid_policy(path: str):
         print_problems(result.problems)
         errors = sum(1 for p in result.problems if p.is_error)
         print(
-            f"routebook: {path}: {counted(errors, 'error')}; fix them and run again",
+            f"routebook: {path}: {counted(errors, 'error')}; fix"
+            f" {'it' if errors == 1 else 'them'} and run again",
             file=sys.stderr,
         )
         raise SystemExit(EXIT_FAILED)
@@ -109,11 +110,15 @@ def gate(policy_path: str, sample_path: str, strict: bool, output_format: str) -
     result = run_preview(policy_path, sample_path)
     failing = result.failing
     insufficient = result.insufficient if strict else []
-    blocked = bool(failing or insufficient)
+    # A sample without a single graded request has no evidence either way;
+    # passing it would let any policy through.
+    ungraded = result.totals.stats.graded == 0
+    blocked = bool(failing or insufficient or ungraded)
     if output_format == "json":
         payload = {
             "policy": {"name": result.policy.name, "version": result.policy.version},
             "passed": not blocked,
+            "ungraded": ungraded,
             "strict": strict,
             "failing": [row.to_json() for row in failing],
             "insufficient": [row.to_json() for row in result.insufficient],

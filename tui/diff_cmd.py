@@ -96,10 +96,11 @@ def _load_requests(path: str, old, new) -> list:
 
 def print_diff(result, console=None) -> None:
     """Print the diff as Rich tables: header, summary, changes, segments."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = console or Console(highlight=False, soft_wrap=False)
+    from .report import plain_console
+
+    console = console or plain_console()
     console.print(_title(result))
     console.print(Text(result.summary(), style="bold"))
     for line in _change_lines(result):
@@ -110,7 +111,7 @@ def print_diff(result, console=None) -> None:
         console.print(_segment_table(changed))
     unchanged = len(result.segments) - len(changed)
     if unchanged:
-        console.print(f"{unchanged} segment(s) unchanged, not shown")
+        console.print(f"{counted(unchanged, 'segment')} unchanged, not shown")
     for note in result.notes:
         console.print(Text(f"note: {note}", style="yellow"))
     for warning in result.warnings:
@@ -364,13 +365,11 @@ def run_history(args) -> int:
 
 
 def print_history(versions, console=None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    if console is None:
-        console = Console(highlight=False, soft_wrap=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, soft_wrap=False, width=200)
+    from .report import plain_console
+
+    console = console or plain_console()
     table = Table(
         title="saved versions (compare with routebook diff POLICY@VERSION ...)",
         title_justify="left",

@@ -65,10 +65,10 @@ def fmt_counts(stats) -> str:
     weights in the sample both numbers are named for what they count.
     """
     if stats.requests == stats.count:
-        return f"{stats.count} requests, {stats.graded} graded"
+        return f"{counted(stats.count, 'request')}, {stats.graded:,} graded"
     return (
-        f"{stats.requests:g} weighted requests from {stats.count} lines,"
-        f" {stats.graded} lines graded"
+        f"{stats.requests:,g} weighted requests from {counted(stats.count, 'line')},"
+        f" {counted(stats.graded, 'line')} graded"
     )
 
 

@@ -23,12 +23,17 @@ STATUS_STYLE = {"fail": "bold red", "insufficient": "yellow", "pass": "green"}
 STATUS_ORDER = {"fail": 0, "insufficient": 1, "pass": 2}
 
 
-def _console() -> Console:
-    console = Console(highlight=False)
+def plain_console() -> Console:
+    """Return a console for reports: no markup, no highlighting, wide when piped.
+
+    Markup is off because policy values such as `[code, arithmetic]` would be
+    read as style tags and vanish.
+    """
+    console = Console(highlight=False, markup=False)
     if not console.is_terminal:
         # Piped output (CI logs, files) has no width to fit; 80 columns would
         # truncate the segment tables, so give them room instead.
-        console = Console(highlight=False, width=200)
+        console = Console(highlight=False, markup=False, width=200)
     return console
 
 
@@ -126,7 +131,7 @@ def totals_line(preview) -> Text:
 
 
 def print_preview(preview, console: Console | None = None) -> None:
-    console = console or _console()
+    console = console or plain_console()
     policy = preview.policy
     console.print(
         f"policy {policy.name} v{policy.version}, baseline '{policy.budgets.baseline}'"
@@ -155,7 +160,7 @@ def print_preview(preview, console: Console | None = None) -> None:
 
 
 def print_gate(preview, strict: bool, console: Console | None = None) -> None:
-    console = console or _console()
+    console = console or plain_console()
     failing = preview.failing
     insufficient = preview.insufficient
     for row in failing:
@@ -179,7 +184,19 @@ def print_gate(preview, strict: bool, console: Console | None = None) -> None:
             )
         )
     console.print(totals_line(preview))
-    blocked = failing or (strict and insufficient)
+    for warning in preview.warnings:
+        console.print(Text(f"warning: {printable(warning)}", style="yellow"))
+    ungraded = preview.totals.stats.graded == 0
+    if ungraded:
+        console.print(
+            Text(
+                "FAIL no request has grades from both the baseline and the routed"
+                " model, so no budget can be checked; record grades (routebook run"
+                " --grade, or verdicts in the app) or turn on checks.as_grade",
+                style="bold red",
+            )
+        )
+    blocked = failing or (strict and insufficient) or ungraded
     if blocked:
         console.print(Text("gate: FAILED", style="bold red"))
     else:
