@@ -351,6 +351,22 @@ def test_misindented_line_explained(text, needle, words):
     assert "<block" not in problem.message
 
 
+def test_overindented_block_start_named():
+    text = "name: x\nsegments:\n     tier: {field: a}\n  locale: {field: b}\n"
+    problem = parse_yaml(text, "p.yaml").problems[0]
+
+    # The parser accepts the deeper first key and stops at the next one.
+    assert (problem.line, problem.column) == (4, 3)
+    assert "fix line 3, which starts at column 6" in problem.message
+
+
+def test_misindented_sibling_not_blamed():
+    text = "rules:\n  - name: a\n    route: fast\n  default: strong\n"
+    problem = parse_yaml(text, "p.yaml").problems[0]
+
+    assert "fix line" not in problem.message
+
+
 def test_syntax_error_flow_context():
     text = "name: x\nlist: [1, 2\n"
     problem = parse_yaml(text, "p.yaml").problems[0]

@@ -706,7 +706,44 @@ def _yaml_error_problem(error: YAMLError, text: str, path: str) -> Problem:
 
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return Problem(path, line, column, _marked_error_message(error))
+    message = _marked_error_message(error)
+    if _clean(error.problem or "").startswith("expected <block end>"):
+        message += _line_above_note(text, line, column)
+    return Problem(path, line, column, message)
+
+
+def _line_above_note(text: str, line: int, column: int) -> str:
+    """Point at the line above when it opened a block indented too far.
+
+    In `segments:` / `     tier: ...` / `  locale: ...` the parser accepts the
+    over-indented `tier` as the start of the block and reports `locale`, so
+    the line to fix is the one above.
+    """
+    content = _content_lines_above(text, line, 2)
+    if len(content) < 2:
+        return ""
+    (above, above_column), (parent, parent_column) = content
+    opens_block = text.splitlines()[parent - 1].rstrip().endswith(":")
+    if opens_block and parent_column < column < above_column:
+        return (
+            f"; or, if this line is right, fix line {above}, which starts at"
+            f" column {above_column}, deeper than the keys after it"
+        )
+    return ""
+
+
+def _content_lines_above(text: str, line: int, count: int) -> list[tuple[int, int]]:
+    """Return (line number, first column) of up to `count` content lines above."""
+    lines = text.splitlines()
+    found = []
+    for number in range(min(line - 1, len(lines)), 0, -1):
+        stripped = lines[number - 1].lstrip(" ")
+        if stripped and not stripped.startswith("#"):
+            found.append((number, len(lines[number - 1]) - len(stripped) + 1))
+            if len(found) == count:
+                break
+    return found
+    return ""
 
 
 def _reader_error_problem(error: ReaderError, text: str, path: str) -> Problem:
