@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import json
+
 from textual.widgets import Static, TextArea
 
-from tui.app.main import RoutebookApp
+from tui.app.main import RoutebookApp, sample_problem_notice
 from tui.core.drafts import read_draft, write_draft
+from tui.core.samples import load_sample
 from tui.core.versions import file_digest
 
 from .app_harness import SMALL_POLICY, choose, small, state_dir, wait_for  # noqa: F401
@@ -197,3 +200,23 @@ async def test_no_sample_argument_shows_notice(small):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.sample_notice is not None, what="notice")
         assert "--sample" in app.sample_notice
+
+
+def test_sample_notice_counts_lines(tmp_path):
+    lines = [
+        # Two errors on one line: the request is read with fallbacks.
+        {"id": "a", "prompt": "x", "weight": -1, "metadata": [1]},
+        {"id": "b", "prompt": 7},  # skipped: the prompt is not text
+        {"id": "c", "prompt": "fine"},
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    sample = load_sample(path)
+    errors = [problem for problem in sample.problems if problem.is_error]
+    loaded = sorted(request.line for request in sample.requests)
+
+    notice = sample_problem_notice(sample)
+
+    assert len({problem.line for problem in errors}) == 2
+    assert loaded == [1, 3]
+    assert notice.startswith("2 lines of the sample have errors (1 skipped, 1 read")

@@ -6,7 +6,7 @@ import json
 import sys
 
 from .core.problems import InputError, Problem
-from .format import counted
+from .format import counted, invalid_sample_message
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -48,11 +48,7 @@ def load_sample_for(policy, path: str):
     errors = [p for p in sample.problems if p.is_error]
     print_problems(sample.problems)
     if errors:
-        raise InputError(
-            f"{path}: {counted(len(errors), 'invalid line')} listed above; fix or"
-            " remove them,"
-            " because a preview that skips requests would misstate every figure"
-        )
+        raise InputError(invalid_sample_message(path, errors, "preview"))
     if not sample.requests:
         raise InputError(f"{path}: the sample has no requests")
     return sample

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from .format import counted
+from .format import counted, invalid_sample_message
 
 EXIT_OK = 0
 
@@ -84,11 +84,7 @@ def _load_requests(path: str, old, new) -> list:
     print_problems(sample.problems)
     errors = [problem for problem in sample.problems if problem.is_error]
     if errors:
-        raise InputError(
-            f"{path}: {counted(len(errors), 'invalid line')} listed above; fix or"
-            " remove them,"
-            " because a diff that skips requests would misstate every figure"
-        )
+        raise InputError(invalid_sample_message(path, errors, "diff"))
     if not sample.requests:
         raise InputError(f"{path}: the sample has no requests; add some requests")
     return sample.requests

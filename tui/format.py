@@ -15,6 +15,21 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {plural or noun + 's'}"
 
 
+def invalid_sample_message(path: str, errors: list, report: str) -> str:
+    """Say how many lines of a sample have errors, and why `report` stops.
+
+    Counts lines, not errors, because one line can have several.
+    """
+    lines = len({error.line for error in errors})
+    found = counted(lines, "invalid line")
+    if len(errors) != lines:
+        found += f" ({counted(len(errors), 'error')})"
+    return (
+        f"{path}: {found} listed above; fix or remove them, because a {report}"
+        " that skips requests or reads fallback values would misstate every figure"
+    )
+
+
 def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 

@@ -743,10 +743,17 @@ def sample_problem_notice(sample: Any) -> str | None:
         )
     if not errors:
         return None
-    first = errors[0]
+
+    # A line with an error is either skipped or read with a fallback value
+    # (the message says which), and one line can have several errors.
+    error_lines = {problem.line for problem in errors}
+    loaded = {request.line for request in sample.requests}
+    skipped = len(error_lines - loaded)
     return (
-        f"{counted(len(errors), 'line')} of the sample skipped, so the preview leaves"
-        f" them out; first: {first.format()}"
+        f"{counted(len(error_lines), 'line')} of the sample"
+        f" {'has' if len(error_lines) == 1 else 'have'} errors ({skipped} skipped,"
+        f" {len(error_lines) - skipped} read with fallback values), so the preview"
+        f" may misstate figures; first: {errors[0].format()}"
     )
 
 
