@@ -110,6 +110,13 @@ def test_unknown_field_and_operator():
     assert any("unknown operator 'less'" in p for p in problems)
 
 
+@pytest.mark.parametrize("value", ["{lt: .nan}", "{in: [1, .NaN]}", "{ne: .nan}"])
+def test_nan_comparison_rejected(value):
+    text = VALID.replace("{lt: 400}", value)
+    problems = problems_of(text)
+    assert any("compared with .nan" in p and ": error:" in p for p in problems)
+
+
 def test_wrong_types_reported():
     text = VALID.replace("{lt: 400}", "{lt: many}").replace(
         "version: 4", "version: four"

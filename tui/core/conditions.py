@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,6 +301,14 @@ def _make_compare(ref, op, value, line, column, context) -> Compare | None:
         )
         return None
     value = _plain(value)
+    if _has_nan(value):
+        context.error(
+            line,
+            column,
+            f"'{ref.name}' is compared with .nan (not a number), which no value"
+            " equals or orders with; use a number",
+        )
+        return None
     if value is None or (isinstance(value, list) and None in value):
         context.error(
             line,
@@ -385,6 +394,11 @@ def _fields(condition: Condition):
     else:
         for item in condition.items:
             yield from _fields(item)
+
+
+def _has_nan(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(item, float) and math.isnan(item) for item in values)
 
 
 def _has_date(value: Any) -> bool:
