@@ -71,6 +71,9 @@ async def test_run_fills_missing(tmp_path, stub, state_dir, monkeypatch):  # noq
         await wait_for(pilot, lambda: app.screen.id == "run-confirm", what="confirm")
         assert "3 requests to send" in app.screen.message
         assert "unknown" not in app.screen.message
+        await pilot.pause()
+        # Enter on the fresh dialog must not spend money.
+        assert app.focused is not None and app.focused.id == "cancel"
         await choose(pilot, "run-confirm", "run")
 
         await wait_for(

@@ -299,6 +299,8 @@ class LiveRunMixin:
             confirm_message(plan, message.request_id, message.forced),
             [Choice("run", "Run", "primary"), Choice("cancel", "Cancel")],
             dialog_id="run-confirm",
+            # A run spends money, so a stray Enter must not start one.
+            focus_id="cancel",
         )
         self.push_screen(
             dialog, lambda choice: self._on_run_choice(choice, plan, message)

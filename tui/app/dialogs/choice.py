@@ -23,7 +23,8 @@ class Choice:
 class ChoiceDialog(ModalScreen[str]):
     """Ask one question; dismiss with the chosen id.
 
-    Escape returns `cancel_id`. The first choice has focus, so Enter picks it.
+    Escape returns `cancel_id`. The choice named by `focus_id` (by default the
+    first) has focus, so Enter picks it.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -35,8 +36,10 @@ class ChoiceDialog(ModalScreen[str]):
         choices: list[Choice],
         cancel_id: str = "cancel",
         dialog_id: str | None = None,
+        focus_id: str | None = None,
     ) -> None:
         super().__init__(id=dialog_id)
+        self.focus_id = focus_id or choices[0].id
         self.title_text = title
         self.message = message
         self.choices = choices
@@ -51,7 +54,7 @@ class ChoiceDialog(ModalScreen[str]):
                     yield Button(choice.label, id=choice.id, variant=choice.variant)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        self.query_one(f"#{self.focus_id}", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

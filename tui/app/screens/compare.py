@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from tui.format import fmt_value
 
+from ..widgets.editor import AppTextArea
 from ..widgets.output_view import OutputView
 from .base import RoutebookScreen
 
@@ -91,7 +92,7 @@ class CompareScreen(RoutebookScreen):
         yield Header()
         yield Static("", id="notice", markup=False)
         yield Static("", id="compare-head")
-        prompt = TextArea("", read_only=True, soft_wrap=True, id="prompt")
+        prompt = AppTextArea("", read_only=True, soft_wrap=True, id="prompt")
         prompt.cursor_blink = self.app.cursor_blink
         yield prompt
         with Horizontal(id="outputs"):

@@ -1,4 +1,4 @@
-"""The policy editor: a code editor that keeps YAML indentation on Enter."""
+"""Text areas of the app: the policy editor, and read-only views without F6."""
 
 from __future__ import annotations
 
@@ -26,10 +26,14 @@ def continued_indent(line: str) -> str:
     return indent
 
 
-class PolicyEditor(TextArea, inherit_bindings=False):
-    """TextArea whose Enter starts the new line at the YAML indentation."""
+class AppTextArea(TextArea, inherit_bindings=False):
+    """TextArea without its own F6 binding, so the footer lists screen keys first."""
 
     BINDINGS = EDITOR_BINDINGS
+
+
+class PolicyEditor(AppTextArea):
+    """TextArea whose Enter starts the new line at the YAML indentation."""
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key != "enter" or self.read_only:

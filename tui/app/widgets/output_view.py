@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.style import Style
-from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
+
+from .editor import AppTextArea
 
 THEME_NAME = "routebook-output"
 
@@ -23,7 +24,7 @@ MARK_STYLES = {
 }
 
 
-class OutputView(TextArea):
+class OutputView(AppTextArea):
     """Plain text of one output; `show(text, marks)` loads it with marks.
 
     A mark is (start, end, kind) in characters of the text, with kind one of
