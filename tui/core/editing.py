@@ -28,7 +28,7 @@ _RULES_KEY = re.compile(r"rules[ \t]*:(?P<rest>.*)$")
 _EMPTY_FLOW_LIST = re.compile(r"[ \t]*\[[ \t]*\][ \t]*(#.*)?$")
 _TOP_LEVEL_KEY = re.compile(r"(?P<key>[A-Za-z_][\w.-]*)[ \t]*:")
 
-NEW_RULE_CONDITION = "{all: []}"
+NEW_RULE_CONDITION = "{any: []}"
 
 
 class EditError(ValueError):
@@ -284,10 +284,11 @@ def _check_index(blocks: list[RuleBlock], index: int) -> None:
 def add_rule(text: str, after: int | None, route: str, name: str | None = None) -> Edit:
     """Insert a new rule after rule `after` (None: after the last rule).
 
-    The new rule matches every request (`when: {all: []}`) until the author
-    narrows it, and routes to `route`. Without `name`, a unique `new-rule-N`
-    is chosen. A policy without rules, or with `rules: []`, gets a rules
-    section before its `default:` key (or at the end).
+    The new rule routes to `route` and matches no request (`when: {any: []}`)
+    until the author fills in its condition, so adding it moves no traffic.
+    Without `name`, a unique `new-rule-N` is chosen. A policy without rules,
+    or with `rules: []`, gets a rules section before its `default:` key (or at
+    the end).
     """
     blocks = rule_blocks(text)
     name = name or unique_rule_name(blocks)
@@ -329,7 +330,7 @@ def _rule_lines(name: str, route: str, dash_column: int, content_column: int):
     body = " " * content_column
     gap = " " * (content_column - dash_column - 1)
     return [
-        f"{dash}# New rule: it matches every request until 'when' is narrowed.",
+        f"{dash}# New rule: it matches no request until 'when' is filled in.",
         f"{dash}-{gap}name: {name}",
         f"{body}when: {NEW_RULE_CONDITION}",
         f"{body}route: {route}",

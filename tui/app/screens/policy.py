@@ -361,7 +361,7 @@ class PolicyScreen(RoutebookScreen):
             return edit, (after + 1 if after is not None else 0)
 
         self._apply(
-            operation, "Rule added; narrow its 'when' to the requests it is for"
+            operation, "Rule added; it matches no request until you fill in its 'when'"
         )
 
     def _new_rule_route(self) -> str:
