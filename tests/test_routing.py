@@ -61,6 +61,17 @@ def test_missing_field_is_false_and_explained(router):
     assert decision.explanation[-1] == "no rule matched -> default 'strong'"
 
 
+def test_explanation_quotes_as_yaml():
+    text = VALID.replace("{tier: enterprise}", "{metadata.order: {matches: '#\\d{5}'}}")
+    policy = parse_policy(text, "p.yaml").policy
+    decision = Router(policy).route({"prompt": "hi", "metadata": {"order": "it's"}})
+    # Backslashes as typed, and a quote doubled the way YAML escapes it.
+    assert (
+        "metadata.order is 'it''s', so matches '#\\d{5}' fails"
+        in (decision.explanation[0])
+    )
+
+
 def test_messages_request_routes(router):
     request = {
         "messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}]}],

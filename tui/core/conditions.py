@@ -347,7 +347,8 @@ def _make_compare(ref, op, value, line, column, context) -> Compare | None:
             context.warn(
                 line,
                 column,
-                f"'{ref.name}' is a number, so it never equals the string {value!r}",
+                f"'{ref.name}' is a number, so it never equals the string"
+                f" {show_value(value)}",
             )
     return Compare(ref, op, value, line, column)
 
@@ -364,7 +365,9 @@ def _make_pattern(ref, value, line, column, context) -> Compare | None:
         pattern = compile_pattern(value)
     except UnsafePattern as error:
         context.error(
-            line, column, f"invalid or unsafe regular expression {value!r}: {error}"
+            line,
+            column,
+            f"invalid or unsafe regular expression {show_value(value)}: {error}",
         )
         return None
     return Compare(ref, "matches", value, line, column, pattern)
@@ -424,6 +427,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def show_value(value: Any) -> str:
+    """Write a condition value the way a policy author would type it in YAML.
+
+    Strings are single-quoted with YAML's own escape (a quote is doubled), so
+    a pattern such as '#\\d{5}' reads as written, not with Python's doubled
+    backslashes. Characters that cannot be printed are shown escaped.
+    """
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(show_value(item) for item in value) + "]"
+    if isinstance(value, str):
+        shown = "".join(
+            char if char.isprintable() else repr(char)[1:-1] for char in value
+        )
+        return "'" + shown.replace("'", "''") + "'"
+    return repr(value)
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -432,7 +452,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {show_value(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Combine, Compare, Condition, FieldRef
+from .conditions import Combine, Compare, Condition, FieldRef, show_value
 
 NUMBER_TYPES = (int, float)
 
@@ -288,7 +288,5 @@ def _explain_compare(condition: Compare, request) -> Outcome:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        value = list(value)
-    text = repr(value)
+    text = show_value(value)
     return text if len(text) <= 60 else text[:57] + "..."
