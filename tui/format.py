@@ -30,6 +30,22 @@ def invalid_sample_message(path: str, errors: list, report: str) -> str:
     )
 
 
+def exposure_summary(exposure) -> str:
+    """Summarise tenant exposure: tenants, mixed tenants, requests without one."""
+    if not exposure.tenants:
+        return (
+            f"exposure by {exposure.field}: no request has this field; set"
+            " exposure.field in the policy to the field that names the tenant"
+        )
+    text = (
+        f"exposure by {exposure.field}: {counted(len(exposure.tenants), 'tenant')},"
+        f" {len(exposure.mixed):,} served by more than one model"
+    )
+    if exposure.missing:
+        text += f"; {counted(exposure.missing, 'request')} without a tenant"
+    return text
+
+
 def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 

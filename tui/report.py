@@ -9,6 +9,7 @@ from rich.text import Text
 from .format import (
     check_summary,
     counted,
+    exposure_summary,
     fmt_cost,
     fmt_counts,
     fmt_interval,
@@ -140,11 +141,7 @@ def print_preview(preview, console: Console | None = None) -> None:
     for dimension in policy.segments:
         console.print(segment_table(preview, dimension))
     console.print(rules_table(preview))
-    exposure = preview.exposure
-    console.print(
-        f"exposure by {exposure.field}: {len(exposure.tenants)} tenants,"
-        f" {len(exposure.mixed)} served by more than one model"
-    )
+    console.print(exposure_summary(preview.exposure))
     console.print(totals_line(preview))
     totals = preview.totals
     if totals.checks is not None:

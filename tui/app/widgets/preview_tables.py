@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from tui.format import (
     check_summary,
-    counted,
+    exposure_summary,
     fmt_cost,
     fmt_interval,
     fmt_points,
@@ -159,14 +159,8 @@ class ExposureTable(DataTable):
 
 
 def exposure_title(preview: Any) -> str:
-    exposure = preview.exposure
-    title = (
-        f"Exposure by {exposure.field}: {len(exposure.tenants)} tenants,"
-        f" {len(exposure.mixed)} served by more than one model"
-    )
-    if exposure.missing:
-        title += f"; {counted(exposure.missing, 'request')} without a tenant"
-    return title
+    summary = exposure_summary(preview.exposure)
+    return summary[0].upper() + summary[1:]
 
 
 class SegmentSummary(DataTable):
