@@ -370,7 +370,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
         if not follows:
             return
         started = time.perf_counter()
-        preview, router = session.compute(policy)
+        preview, router = session.compute(policy, regrade=regrade)
         seconds = time.perf_counter() - started
         if not worker.is_cancelled:
             self.post_message(PreviewReady(revision, preview, router, seconds, stale))

@@ -3,12 +3,16 @@
 The editor requests a new preview after every valid edit. What a request costs
 under a model depends only on the request, the model and the policy's price
 overrides, so those costs are computed once per sample and reused. Routing and
-aggregation run again each time. One session serves one sample, and `compute`
-runs one preview at a time.
+aggregation run again each time the policy's content changes. An edit that
+changes only comments, the name, the version or the description reuses the
+last preview. One session serves one sample, and `compute` runs one preview at
+a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -61,6 +65,28 @@ def price_key(policy: Any) -> tuple:
     )
 
 
+# Top-level keys that no figure of a preview depends on. The judge settings
+# are used only by `routebook run --grade`.
+_DISPLAY_KEYS = ("name", "version", "description", "judge")
+
+
+def content_key(policy: Any) -> str | None:
+    """Fingerprint what the preview of `policy` depends on, or None if unknown.
+
+    The key is the policy document as plain data without the display keys,
+    so comments and layout do not change it while any value or rule order does.
+    """
+    document = getattr(policy, "document", None)
+    if not isinstance(document, dict):
+        return None
+    plain = {
+        str(key): value
+        for key, value in document.items()
+        if str(key) not in _DISPLAY_KEYS
+    }
+    return json.dumps(plain, default=repr, ensure_ascii=False)
+
+
 class PreviewSession:
     """Computes previews of one sample's requests for successive policies."""
 
@@ -69,22 +95,40 @@ class PreviewSession:
         self._cache = PreviewCache()
         self._costs: ReusedCosts | None = None
         self._price_key: tuple | None = None
+        self._last: tuple[str, Preview] | None = None
         self._lock = threading.Lock()
 
-    def compute(self, policy: Any) -> tuple[Preview, Router]:
-        """Return the preview of `policy` over the sample and the router it used."""
+    def compute(self, policy: Any, regrade: bool = False) -> tuple[Preview, Router]:
+        """Return the preview of `policy` over the sample and the router it used.
+
+        Pass `regrade` after grades in the sample changed, so that an unchanged
+        policy is previewed again instead of reusing the last preview.
+        """
         with self._lock:
-            key = price_key(policy)
-            if self._costs is None or key != self._price_key:
-                self._costs = ReusedCosts(policy)
-                self._price_key = key
-            self._costs.start_run()
-            router = Router(policy)
-            preview = compute_preview(
-                policy,
-                self.requests,
-                router=router,
-                costs=self._costs,
-                cache=self._cache,
-            )
+            key = content_key(policy)
+            last = self._last
+            if not regrade and key is not None and last and last[0] == key:
+                # The router is rebuilt because its explanations and rule
+                # positions come from this policy, even when figures do not.
+                preview = dataclasses.replace(last[1], policy=policy)
+                return preview, Router(policy)
+
+            preview, router = self._compute(policy)
+            self._last = (key, preview) if key is not None else None
             return preview, router
+
+    def _compute(self, policy: Any) -> tuple[Preview, Router]:
+        key = price_key(policy)
+        if self._costs is None or key != self._price_key:
+            self._costs = ReusedCosts(policy)
+            self._price_key = key
+        self._costs.start_run()
+        router = Router(policy)
+        preview = compute_preview(
+            policy,
+            self.requests,
+            router=router,
+            costs=self._costs,
+            cache=self._cache,
+        )
+        return preview, router
