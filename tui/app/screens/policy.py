@@ -69,6 +69,7 @@ class PolicyScreen(RoutebookScreen):
         self._shown_stale: bool | None = None
         self._side_ready = False
         self._side_requested = False
+        self._shown_content: dict[str | None, Any] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -150,9 +151,20 @@ class PolicyScreen(RoutebookScreen):
             self._shown_stale = state.preview_stale
             self._show_preview(state.preview, preview_changed)
 
+    def _update(self, widget: Static, content: Any) -> None:
+        """Set a Static's content unless it shows that already.
+
+        Each update lays the screen out again, and sync runs after every
+        check and every preview, mostly with the same titles and status.
+        """
+        if self._shown_content.get(widget.id) == content:
+            return
+        self._shown_content[widget.id] = content
+        widget.update(content)
+
     def _show_notice(self, notice: str | None) -> None:
         widget = self.query_one("#notice", Static)
-        widget.update(notice or "")
+        self._update(widget, notice or "")
         widget.display = bool(notice)
 
     def _show_check(self, result: Any) -> None:
@@ -167,7 +179,7 @@ class PolicyScreen(RoutebookScreen):
             title = (
                 f"Problems: {counted(errors, 'error')}, {counted(warnings, 'warning')}"
             )
-        self.query_one("#problems-title", Static).update(title)
+        self._update(self.query_one("#problems-title", Static), title)
         doc = result.loaded.doc if result.loaded is not None else None
         if doc is not None or result.ok:
             self._show_outline(doc)
@@ -202,7 +214,7 @@ class PolicyScreen(RoutebookScreen):
         )
         if self.state.preview_stale:
             title += " (STALE)"
-        self.query_one("#summary-title", Static).update(title)
+        self._update(self.query_one("#summary-title", Static), title)
 
     def _show_status(self) -> None:
         state = self.state
@@ -224,7 +236,7 @@ class PolicyScreen(RoutebookScreen):
             status.append("loading the sample…")
         else:
             status.append("no preview")
-        self.query_one("#status", Static).update(status)
+        self._update(self.query_one("#status", Static), status)
 
     # --- editor events ------------------------------------------------------
 

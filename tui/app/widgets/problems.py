@@ -17,6 +17,9 @@ class ProblemList(OptionList):
         self.problems: list[Any] = []
 
     def show(self, problems: list[Any]) -> None:
+        # Validation runs after every edit; an unchanged list is not redrawn.
+        if list(problems) == self.problems and self.option_count:
+            return
         self.problems = list(problems)
         self.clear_options()
         options = []
