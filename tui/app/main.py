@@ -35,6 +35,7 @@ from .dialogs.choice import Choice, ChoiceDialog
 from .dialogs.error import error_dialog
 from .live_run import RUN_KEY, RUN_SELECTED_KEY, LiveRunMixin
 from .messages import (
+    CheckDone,
     DraftFound,
     GradeWritten,
     PolicyChecked,
@@ -48,10 +49,11 @@ from .review_state import ReviewState
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-# Validation waits this long after the last keystroke, so that keys repeated
-# faster than this (a held key, a paste) cost one check. Typing at a normal
-# pace gets a check, and a preview, after each key; both run in a worker.
-CHECK_DELAY = 0.04
+# Validation starts this long after a keystroke, so the key is drawn first.
+# One check runs at a time, in a worker: edits made meanwhile are checked
+# together as soon as it ends, so a held key or fast typing cannot queue up
+# checks, and the newest text is always the next one checked.
+CHECK_DELAY = 0.01
 # A draft is written after this many seconds without an edit.
 DRAFT_DELAY = 3.0
 
@@ -209,6 +211,8 @@ class RoutebookApp(LiveRunMixin, App[int]):
         self.review = ReviewState(self)
         self._session: Any = None  # livepreview.PreviewSession
         self._check_timer = None
+        self._check_running = False
+        self._check_again = False
         self._draft_timer = None
         self._verdict_lock = threading.Lock()
         self._regrade_pending = False
@@ -305,9 +309,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
         self.text = text
         self.revision += 1
         self._update_title()
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+        self._schedule_check()
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self.write_draft_now)
@@ -342,9 +344,25 @@ class RoutebookApp(LiveRunMixin, App[int]):
 
     # --- checking and previewing ------------------------------------------
 
+    def _schedule_check(self) -> None:
+        if self._check_running:
+            self._check_again = True
+            return
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+
     def check_now(self) -> None:
-        """Validate the editor text now and, when it is valid, refresh the preview."""
+        """Validate the editor text now and, when it is valid, refresh the preview.
+
+        While a check runs, this marks the text to be checked when it ends.
+        """
         self._check_timer = None
+        if self._check_running:
+            self._check_again = True
+            return
+        self._check_running = True
+        self._check_again = False
         regrade = self._regrade_pending
         self._regrade_pending = False
         self.preview_updating = self._session is not None
@@ -352,6 +370,12 @@ class RoutebookApp(LiveRunMixin, App[int]):
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def _check_and_preview(self, text: str, revision: int, regrade: bool) -> None:
+        try:
+            self._check_text(text, revision, regrade)
+        finally:
+            self.post_message(CheckDone())
+
+    def _check_text(self, text: str, revision: int, regrade: bool) -> None:
         from tui.core.policy import parse_policy
 
         worker = get_current_worker()
@@ -374,6 +398,12 @@ class RoutebookApp(LiveRunMixin, App[int]):
         seconds = time.perf_counter() - started
         if not worker.is_cancelled:
             self.post_message(PreviewReady(revision, preview, router, seconds, stale))
+
+    @on(CheckDone)
+    def _on_check_done(self, message: CheckDone) -> None:
+        self._check_running = False
+        if self._check_again:
+            self.check_now()
 
     @on(PolicyChecked)
     def _on_policy_checked(self, message: PolicyChecked) -> None:

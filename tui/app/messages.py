@@ -17,6 +17,10 @@ class PolicyChecked(Message):
         self.preview_follows = preview_follows  # a PreviewReady comes next
 
 
+class CheckDone(Message):
+    """A check of the editor text ended, with or without a preview."""
+
+
 class PreviewReady(Message):
     """A preview was computed for the policy at `revision`."""
 
