@@ -228,6 +228,10 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # HTTP/1.1 keeps connections open between requests, as real providers do.
         protocol_version = "HTTP/1.1"
+        # The handler writes the headers and the body in two sends. With Nagle's
+        # algorithm on, the body then waits for the client's delayed ACK (about
+        # 40 ms on Linux). Real servers avoid that wait with TCP_NODELAY, as here.
+        disable_nagle_algorithm = True
 
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
             pass

@@ -431,6 +431,23 @@ def test_cache_key_ignores_secrets():
     assert cache_key(FAST, messages, {"temperature": 0}) != base
 
 
+def test_cache_put_after_folder_deleted(tmp_path):
+    import shutil
+
+    cache = CompletionCache(tmp_path / "cache")
+    first = cache_key(STRONG, [{"role": "user", "content": "a"}], {})
+    cache.put(first, {"text": "one"})
+    # Emptying the cache by hand while a run writes to it.
+    shutil.rmtree(tmp_path / "cache")
+
+    cache.put(first, {"text": "two"})
+
+    assert cache.get(first) == {"text": "two"}
+    # No temporary file is left beside the entry.
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [f"{first}.json"]
+
+
 def test_scrub_params_drops_credentials():
     params = {
         "api_key": "a",

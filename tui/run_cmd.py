@@ -77,6 +77,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         DEFAULT_CONCURRENCY,
         DEFAULT_MAX_RETRIES,
         DEFAULT_TIMEOUT_S,
+        MAX_AUTO_PROCESSES,
+        WORKER_MIN_REQUESTS,
     )
 
     parser.add_argument("policy", help="policy YAML file")
@@ -118,6 +120,16 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         f" (default {DEFAULT_MAX_RETRIES})",
     )
     parser.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes that send the requests, where 1 sends them from this process"
+        f" (default: {MAX_AUTO_PROCESSES} worker processes, at most one per CPU"
+        f" core, when more than {WORKER_MIN_REQUESTS} requests are to be sent,"
+        " else 1)",
+    )
+    parser.add_argument(
         "--refresh-prices",
         action="store_true",
         help="download LiteLLM's current price map instead of its bundled copy",
@@ -141,6 +153,7 @@ def cmd_run(args) -> int:
         max_retries=args.max_retries,
         force=args.force,
         refresh_prices=args.refresh_prices,
+        processes=args.processes,
     )
     aliases = _split_aliases(args.models)
     price_map = refreshed_price_map() if args.refresh_prices else None
@@ -331,7 +344,7 @@ def _progress_bar(description: str, total: int, status: str = ""):
 
 
 async def _run_outputs(plan, options) -> int:
-    from .core.runner import LLMClient, execute_run
+    from .core.runner import execute_run
 
     cancel = asyncio.Event()
     # Importing LiteLLM takes seconds before the first request goes out.
@@ -347,10 +360,7 @@ async def _run_outputs(plan, options) -> int:
         bar.update(task, completed=state.finished, status=status)
 
     with _interrupt_sets(cancel), bar:
-        client = LLMClient(options)
-        report = await execute_run(
-            plan, options, progress=on_progress, cancel=cancel, client=client
-        )
+        report = await execute_run(plan, options, progress=on_progress, cancel=cancel)
     return _print_run_report(report, options.force)
 
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,8 @@ class CompletionCache:
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.directory = Path(directory) if directory else default_cache_dir()
+        # Subfolders made or found by this object, so `put` skips the mkdir call.
+        self._folders: set[Path] = set()
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
@@ -144,12 +146,26 @@ class CompletionCache:
         and a damaged one reads as a miss.
         """
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+
+        # One process and thread writes one entry at a time, so the process and
+        # thread ids make the name unique without reading random bytes per entry.
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            with open(temp, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, ensure_ascii=False)
+            try:
+                _write_json(temp, entry)
+            except FileNotFoundError:
+                # The folder was deleted after it was made, by emptying the cache.
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_json(temp, entry)
             os.replace(temp, path)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
+
+
+def _write_json(path: Path, entry: dict) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(entry, handle, ensure_ascii=False)

@@ -11,7 +11,9 @@ worker of the app). It sends at most `options.concurrency` requests at a time,
 retries 429 and 5xx responses with exponential backoff and jitter (honouring
 `retry-after`), and writes outputs into the sample file in batches while it
 runs, so a cancellation keeps every completed output. Each result also goes to
-the disk cache (llm_cache), which makes a rerun send nothing.
+the disk cache (llm_cache), which makes a rerun send nothing. A big run sends
+its requests from worker processes (runner_workers) so that it uses every CPU
+core, and this process alone writes the sample file and the cache.
 
 LiteLLM is imported by `load_litellm`, only when a run starts: importing it
 takes seconds. API keys come from the environment (LiteLLM's usual variables,
@@ -33,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 
 from .llm_cache import CompletionCache, cache_key, is_secret_param
 from .problems import InputError
@@ -51,6 +54,13 @@ DEFAULT_COMPLETION_TOKENS = 256
 # seconds, whichever comes first, and once more when the run stops.
 FLUSH_EVERY = 50
 FLUSH_INTERVAL_S = 1.0
+
+# A run with more requests to send than this starts worker processes, up to
+# MAX_AUTO_PROCESSES, because LiteLLM spends about 9 ms of CPU per call and one
+# process then keeps one core busy. Each worker imports LiteLLM again (seconds
+# of CPU and about 200 MB of memory), which smaller runs would not win back.
+WORKER_MIN_REQUESTS = 50
+MAX_AUTO_PROCESSES = 2
 
 # The parameter that names the environment variable holding an alias's API key.
 API_KEY_ENV_PARAM = "api_key_env"
@@ -193,8 +203,9 @@ class ChatCall:
     alias: str = ""
     price: dict | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Return the cache key, hashed once because the plan and the send read it."""
         return cache_key(self.model, self.messages, self.params)
 
 
@@ -457,6 +468,9 @@ class RunOptions:
     flush_interval_s: float = FLUSH_INTERVAL_S
     force: bool = False
     refresh_prices: bool = False
+    # Processes that send the requests: 1 sends them from this process, N > 1
+    # from N worker processes. None lets `process_count` choose by the run's size.
+    processes: int | None = None
 
 
 @dataclass
@@ -479,7 +493,9 @@ class LLMClient:
 
     Results are stored in the cache as they arrive. Identical calls in flight at
     the same time are sent once. Error messages are scrubbed of every API key
-    found in the environment or in the call's parameters.
+    found in the environment or in the call's parameters. With `priced=False`
+    no price map is loaded and every result's `cost` is None, for a caller that
+    prices results itself (the worker processes of a run).
     """
 
     def __init__(
@@ -489,10 +505,12 @@ class LLMClient:
         cache: CompletionCache | None = None,
         price_map=None,
         sleep: Callable = asyncio.sleep,
+        priced: bool = True,
     ):
         self.options = options or RunOptions()
         self.cache = cache if cache is not None else CompletionCache()
         self._price_map = price_map
+        self._priced = priced
         self._sleep = sleep
         self._litellm = None
         self._secrets = environment_secrets()
@@ -504,16 +522,9 @@ class LLMClient:
         if self._litellm is None:
             refresh = self.options.refresh_prices
             self._litellm = await asyncio.to_thread(load_litellm, refresh)
-        if self._price_map is None:
-            self._price_map = await asyncio.to_thread(self._default_price_map)
+        if self._priced and self._price_map is None:
+            self._price_map = await asyncio.to_thread(run_price_map, self.options)
         return self
-
-    def _default_price_map(self):
-        if self.options.refresh_prices:
-            return refreshed_price_map()
-        from .pricing import default_price_map
-
-        return default_price_map()
 
     def scrub(self, text: str, extra: set[str] | None = None) -> str:
         return scrub_text(text, self._secrets | (extra or set()))
@@ -534,7 +545,7 @@ class LLMClient:
         future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._send_with_retries(call)
+            result = await self.send(call)
             future.set_result(result)
         except BaseException:
             # Only cancellation gets here: the identical calls waiting on this
@@ -548,7 +559,8 @@ class LLMClient:
             self.cache.put(key, result.fields)
         return result
 
-    async def _send_with_retries(self, call: ChatCall) -> CallResult:
+    async def send(self, call: ChatCall) -> CallResult:
+        """Send one call, with retries and without the cache, and return its outcome."""
         await self.start()
         try:
             kwargs, secrets = resolve_call_params(call.alias, call.params)
@@ -638,16 +650,29 @@ class LLMClient:
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "latency_s": round(latency, 3),
-            "cost": self._cost(call, prompt_tokens, completion_tokens),
+            "cost": None,
             "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if self._priced:
+            fields["cost"] = output_cost(self._price_map, call, fields)
         return fields
 
-    def _cost(self, call: ChatCall, prompt_tokens: int, completion_tokens: int):
-        cost = self._price_map.cost_with_override(
-            call.model, prompt_tokens, completion_tokens, call.price
-        )
-        return None if cost is None else round(cost, 10)
+
+def run_price_map(options: RunOptions):
+    """Return the price map for a run's costs, downloaded afresh with refresh_prices."""
+    if options.refresh_prices:
+        return refreshed_price_map()
+    from .pricing import default_price_map
+
+    return default_price_map()
+
+
+def output_cost(price_map, call: ChatCall, fields: dict) -> float | None:
+    """Return the USD cost of one recorded output, or None without a price."""
+    cost = price_map.cost_with_override(
+        call.model, fields["prompt_tokens"], fields["completion_tokens"], call.price
+    )
+    return None if cost is None else round(cost, 10)
 
 
 def _fields_from_entry(entry: dict) -> dict:
@@ -793,6 +818,7 @@ class RunReport:
     cancelled: bool = False
     written: int = 0
     write_errors: list[str] = field(default_factory=list)
+    processes: int = 1  # processes that sent the requests (1: the caller's own)
 
     @property
     def failures(self) -> list[JobOutcome]:
@@ -809,31 +835,73 @@ async def execute_run(
     progress: ProgressCallback | None = None,
     cancel: asyncio.Event | None = None,
     client: LLMClient | None = None,
+    workers=None,
 ) -> RunReport:
     """Send the plan's jobs and record each output in the sample file.
 
     Setting `cancel` stops the run: requests in flight are abandoned, every
     completed output is written, and the report has `cancelled` set. Cancelling
     the task that awaits this also writes completed outputs, then re-raises.
+
+    The requests are sent from this process through `client`, or from the
+    started `workers` (a runner_workers.WorkerPool, left running for the next
+    run). Without either, `process_count` decides: a big run starts worker
+    processes for itself and stops them at the end.
     """
     options = options or RunOptions()
-    tracker = RunProgress(total=len(plan.jobs))
     if not plan.jobs:
-        return RunReport([], tracker)
+        return RunReport([], RunProgress(total=0))
+
+    from . import runner_workers
+
+    if workers is not None:
+        return await runner_workers.run_in_workers(
+            plan, options, workers, progress=progress, cancel=cancel
+        )
+    count = process_count(plan, options) if client is None else 1
+    if count > 1:
+        return await runner_workers.run_in_new_workers(
+            plan, options, count, progress=progress, cancel=cancel
+        )
+    return await _run_in_process(plan, options, progress, cancel, client)
+
+
+def process_count(plan: RunPlan, options: RunOptions) -> int:
+    """Return how many processes should send the plan's requests (1: this one).
+
+    `options.processes` decides when set. Otherwise a run with more than
+    WORKER_MIN_REQUESTS requests to send uses one worker process per CPU core,
+    at most MAX_AUTO_PROCESSES. No process gets less than one request slot.
+    """
+    if plan.to_send == 0 or os.name != "posix":
+        # Workers get their pipes by file descriptor number, which needs POSIX.
+        return 1
+    requested = options.processes
+    if requested is None:
+        if plan.to_send <= WORKER_MIN_REQUESTS:
+            return 1
+        requested = min(MAX_AUTO_PROCESSES, available_cores())
+    return max(1, min(requested, options.concurrency))
+
+
+def available_cores() -> int:
+    """Return the CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+async def _run_in_process(plan, options, progress, cancel, client) -> RunReport:
+    tracker = RunProgress(total=len(plan.jobs))
     client = client or LLMClient(options)
     await client.start()
 
-    outcomes: list[JobOutcome] = []
     writer = OutputWriter(plan.sample_path, options.flush_every)
+    recorder = RunRecorder(tracker, writer, progress)
 
     def record(outcome: JobOutcome) -> None:
-        outcomes.append(outcome)
-        _count(tracker, outcome)
         tracker.retries = client.retries
-        if outcome.ok:
-            writer.add(outcome.job, outcome.result.fields)
-        if progress is not None:
-            progress(tracker)
+        recorder.record(outcome)
 
     jobs = iter(plan.jobs)
     worker_count = max(1, min(options.concurrency, len(plan.jobs)))
@@ -852,7 +920,27 @@ async def execute_run(
         await asyncio.gather(flusher, *workers, return_exceptions=True)
         writer.close()
 
-    return RunReport(outcomes, tracker, cancelled, writer.written, writer.errors)
+    return RunReport(
+        recorder.outcomes, tracker, cancelled, writer.written, writer.errors
+    )
+
+
+class RunRecorder:
+    """Outcomes of a run as they arrive, with counts, queued outputs and progress."""
+
+    def __init__(self, tracker: RunProgress, writer, progress=None):
+        self.tracker = tracker
+        self.writer = writer
+        self.progress = progress
+        self.outcomes: list[JobOutcome] = []
+
+    def record(self, outcome: JobOutcome) -> None:
+        self.outcomes.append(outcome)
+        _count(self.tracker, outcome)
+        if outcome.ok:
+            self.writer.add(outcome.job, outcome.result.fields)
+        if self.progress is not None:
+            self.progress(self.tracker)
 
 
 async def wait_for_workers(workers: list[asyncio.Task], cancel) -> bool:
