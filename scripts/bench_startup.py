@@ -151,7 +151,7 @@ async def measure_refresh(work: Path, requests: int, edits: int) -> dict:
                 editor.replace(
                     line, (row, 0), (row, len(editor.document.get_line(row)))
                 )
-                while app.preview is before:
+                while app.preview is before or app.preview_revision != app.revision:
                     await asyncio.sleep(0.001)
                 await pilot.pause()
                 elapsed = time.perf_counter() - started

@@ -29,7 +29,11 @@ async def test_edit_changes_preview(small):
     policy_path, sample_path = small
     app = RoutebookApp(policy_path, sample_path, cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.preview is not None, what="first preview")
+        await wait_for(
+            pilot,
+            lambda: app.preview is not None and not app.checking,
+            what="first preview, no check pending",
+        )
         share, regression = expected_figures({"silver", "bronze"})
         totals = app.preview.totals.stats
         assert totals.share(["strong", "fast"])["fast"] == share
@@ -39,7 +43,11 @@ async def test_edit_changes_preview(small):
         row = editor.text.split("\n").index("    route: fast")
         editor.replace("strong", (row, 11), (row, 15))
         first = app.preview
-        await wait_for(pilot, lambda: app.preview is not first, what="new preview")
+        await wait_for(
+            pilot,
+            lambda: app.preview is not first and app.preview_revision == app.revision,
+            what="preview of the edited text",
+        )
 
         share, regression = expected_figures(set())
         totals = app.preview.totals.stats
@@ -54,7 +62,11 @@ async def test_invalid_yaml_lists_problems(small):
     policy_path, sample_path = small
     app = RoutebookApp(policy_path, sample_path, cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.preview is not None, what="first preview")
+        await wait_for(
+            pilot,
+            lambda: app.preview is not None and not app.checking,
+            what="first preview, no check pending",
+        )
         first = app.preview
         editor = app.screen.query_one("#editor", TextArea)
         editor.cursor_location = (0, len("schema: routebook/v1"))

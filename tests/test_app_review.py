@@ -116,7 +116,11 @@ async def test_verdict_writes_grade(small):
 
         before = app.preview
         await pilot.press("a")
-        await wait_for(pilot, lambda: app.preview is not before, what="re-preview")
+        await wait_for(
+            pilot,
+            lambda: app.preview is not before and not app.checking,
+            what="re-preview",
+        )
         assert app.review.current_id == "r08"
 
         output = sample_record(sample_path, "r04")["outputs"][FAST]

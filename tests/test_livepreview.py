@@ -67,10 +67,13 @@ def test_regrade_recomputes():
 
     again, _ = session.compute(policy)
     regraded, _ = session.compute(policy, regrade=True)
+    by_version, _ = session.compute(policy, data_version=1)
 
     assert again.rows is first.rows
     assert figures(regraded) == figures(compute_preview(policy, requests))
     assert figures(regraded) != figures(first)
+    assert by_version.rows is not regraded.rows
+    assert figures(by_version) == figures(regraded)
 
 
 def test_content_key_ignores_display_keys():

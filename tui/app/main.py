@@ -205,6 +205,9 @@ class RoutebookApp(LiveRunMixin, App[int]):
         self.preview_updating = False
         """True from an edit until its preview arrives (or none will)."""
         self.preview_seconds: float | None = None
+        self.preview_revision = -1
+        """The editor revision the preview was computed for; a preview of an
+        older revision is shown while the newest one is computed."""
         self.sample: Any = None  # samples.Sample
         self.sample_notice: str | None = None
         self.sample_loading = self.sample_path is not None
@@ -216,6 +219,8 @@ class RoutebookApp(LiveRunMixin, App[int]):
         self._draft_timer = None
         self._verdict_lock = threading.Lock()
         self._regrade_pending = False
+        # Raised whenever the previewed data changes: a sample load, a verdict.
+        self._data_version = 0
         self._quit_after_save = False
         self.first_paint_done = False
         self.fatal_message: str | None = None
@@ -344,6 +349,11 @@ class RoutebookApp(LiveRunMixin, App[int]):
 
     # --- checking and previewing ------------------------------------------
 
+    @property
+    def checking(self) -> bool:
+        """Whether a check of the editor text is scheduled, running or queued."""
+        return self._check_running or self._check_timer is not None
+
     def _schedule_check(self) -> None:
         if self._check_running:
             self._check_again = True
@@ -370,38 +380,53 @@ class RoutebookApp(LiveRunMixin, App[int]):
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def _check_and_preview(self, text: str, revision: int, regrade: bool) -> None:
+        data_version = None
         try:
-            self._check_text(text, revision, regrade)
+            data_version = self._check_text(text, revision, regrade)
         finally:
-            self.post_message(CheckDone())
+            self.post_message(CheckDone(revision, data_version))
 
-    def _check_text(self, text: str, revision: int, regrade: bool) -> None:
+    def _check_text(self, text: str, revision: int, regrade: bool) -> int | None:
+        """Validate and preview; return the data version previewed, if any."""
         from tui.core.policy import parse_policy
 
         worker = get_current_worker()
         result = parse_policy(text, str(self.policy_path))
         if worker.is_cancelled:
-            return
+            return None
 
         # An invalid text keeps the last valid preview, which is recomputed
         # only when grades changed (a verdict), and then marked stale.
         policy, stale = result.policy, False
         if not result.ok:
             policy, stale = (self.policy, True) if regrade else (None, True)
+        # The version is read before the session: the UI thread replaces the
+        # session first and then raises the version, so a version read here
+        # never claims data newer than the session read after it.
+        data_version = self._data_version
         session = self._session
         follows = session is not None and policy is not None
         self.post_message(PolicyChecked(revision, result, follows))
         if not follows:
-            return
+            return None
         started = time.perf_counter()
-        preview, router = session.compute(policy, regrade=regrade)
+        preview, router = session.compute(
+            policy, regrade=regrade, data_version=data_version
+        )
         seconds = time.perf_counter() - started
         if not worker.is_cancelled:
             self.post_message(PreviewReady(revision, preview, router, seconds, stale))
+        return data_version
 
     @on(CheckDone)
     def _on_check_done(self, message: CheckDone) -> None:
         self._check_running = False
+        # A sample loaded or a verdict given while this check ran asks for a
+        # recompute, which is not needed when the check already used that data.
+        current = message.revision == self.revision
+        if current and message.data_version == self._data_version:
+            self._check_again = False
+            self._regrade_pending = False
         if self._check_again:
             self.check_now()
 
@@ -424,6 +449,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
         if message.revision < self.checked_revision:
             return
         self.preview = message.preview
+        self.preview_revision = message.revision
         self.router = message.router
         self.preview_seconds = message.seconds
         self.preview_stale = message.stale
@@ -478,6 +504,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
             self.notify(message.notice, severity=severity, timeout=10)
         if message.sample is not None:
             self._session = PreviewSession(message.sample.requests)
+            self._data_version += 1
             self._regrade_pending = True
             self.check_now()
         self.sync_screen()
@@ -685,6 +712,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
         if output is not None:
             output.grade = message.grade
             output.extra["graded_by"] = message.graded_by
+        self._data_version += 1
         self._regrade_pending = True
         self.check_now()
         self.sync_screen()

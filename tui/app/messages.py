@@ -18,7 +18,16 @@ class PolicyChecked(Message):
 
 
 class CheckDone(Message):
-    """A check of the editor text ended, with or without a preview."""
+    """A check of the editor text ended, with or without a preview.
+
+    `data_version` is the app's data version the preview was computed from,
+    or None when no preview was computed.
+    """
+
+    def __init__(self, revision: int, data_version: int | None) -> None:
+        super().__init__()
+        self.revision = revision
+        self.data_version = data_version
 
 
 class PreviewReady(Message):

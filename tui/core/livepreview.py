@@ -98,14 +98,18 @@ class PreviewSession:
         self._last: tuple[str, Preview] | None = None
         self._lock = threading.Lock()
 
-    def compute(self, policy: Any, regrade: bool = False) -> tuple[Preview, Router]:
+    def compute(
+        self, policy: Any, regrade: bool = False, data_version: int = 0
+    ) -> tuple[Preview, Router]:
         """Return the preview of `policy` over the sample and the router it used.
 
-        Pass `regrade` after grades in the sample changed, so that an unchanged
-        policy is previewed again instead of reusing the last preview.
+        Pass `regrade`, or a new `data_version`, after grades in the sample
+        changed, so that an unchanged policy is previewed again instead of
+        reusing the last preview.
         """
         with self._lock:
-            key = content_key(policy)
+            content = content_key(policy)
+            key = None if content is None else f"{data_version}:{content}"
             last = self._last
             if not regrade and key is not None and last and last[0] == key:
                 # The router is rebuilt because its explanations and rule
