@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+# The marker of a model whose prices were not looked up yet. A stored None
+# means that the model has no price.
+_UNRESOLVED = object()
+
 
 class CostModel:
     def __init__(self, policy):
@@ -32,7 +36,10 @@ class CostModel:
 
     def request_cost(self, request, model: str) -> float | None:
         """USD for one request answered by `model`, or None when unknown."""
-        pricer = self.pricer(model)
+        # The preview calls this twice per request, so the lookup is inlined.
+        pricer = self._pricers.get(model, _UNRESOLVED)
+        if pricer is _UNRESOLVED:
+            pricer = self.pricer(model)
         if pricer is None:
             self.unpriced[model] += 1
             return None

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import compile_match_mask, group_key, read_field
+from .conditions import FieldRef
+from .evaluate import compile_getters, compile_match_mask
 from .features import RequestFeatures
 from .policy import Policy
 from .router import Router
@@ -241,7 +242,9 @@ def _compute_preview(
     checks the policy lists under `checks.as_grade` grade outputs that have no
     grade. `costs` is a CostModel; None builds one from LiteLLM's price map.
     `cache` keeps the work that does not depend on the rules (derived features,
-    check results) for the next preview of the same requests.
+    check results) for the next preview of the same requests. `router` must be
+    compiled from `policy`. Its routes name each rule's alias, and the rule that
+    fires is read from the policy's conditions compiled into a match mask.
     """
     router = router or Router(policy)
     if costs is None:
@@ -250,26 +253,24 @@ def _compute_preview(
         costs = CostModel(policy)
     baseline_model = policy.model_for(policy.budgets.baseline)
     checker = _Checker.build(policy, baseline_model, check_cache) if checks else None
-    cache = cache if cache is not None else PreviewCache()
-    rows = [
-        _route_one(
-            policy, router, request, baseline_model, grade, costs, checker, cache
-        )
-        for request in requests
-    ]
+    routing = _RoutingPass(policy, router, baseline_model, grade, costs, checker, cache)
+    routing.route_all(requests)
+    rows = routing.rows
 
     aliases = policy.aliases
     totals = SegmentRow(
         None, None, _aggregate(rows), *policy.budget_for(None, None), aliases
     )
     totals.members = rows
-    segments = _segment_rows(policy, rows, aliases)
+    segments = _segment_rows(policy, routing.groups, aliases)
     if checker is not None:
         checker.count(totals, rows)
         for segment in segments:
             checker.count(segment, segment.members)
-    rules = _rule_rows(policy, rows)
-    exposure = _exposure(policy, rows)
+    rules = _rule_rows(policy, routing)
+    exposure = Exposure(
+        policy.exposure_field.name, routing.tenants, aliases, routing.missing_tenant
+    )
     warnings = _warnings(policy, rules, costs, totals)
     warnings.extend(_unused_output_models(policy, requests))
     return Preview(policy, rows, totals, segments, rules, exposure, warnings)
@@ -321,11 +322,12 @@ class _Checker:
             return None
         return cls(policy, baseline_model, cache)
 
-    def run(self, request, entry: dict):
-        checks = entry.get(self.key)
+    def run(self, request, entry: dict | None):
+        """Check one request's outputs, reusing and keeping results in `entry`."""
+        checks = None if entry is None else entry.get(self.key)
         if checks is None:
             models = set(self.models.values())
-            checks = entry[self.key] = self.divergence.check_request(
+            checks = self.divergence.check_request(
                 request,
                 models,
                 self.baseline_model,
@@ -333,6 +335,8 @@ class _Checker:
                 self.cache,
                 self.params,
             )
+            if entry is not None:
+                entry[self.key] = checks
         return checks
 
     def grade(self, recorded, checks, model):
@@ -345,45 +349,181 @@ class _Checker:
         segment.checks, segment.pair_checks = counts
 
 
-def _route_one(
-    policy, router, request, baseline_model, grade, costs, checker, cache
-) -> RoutedRequest:
-    entry = cache.entry(request)
-    features = entry.get(policy.tokenizer_model)
-    if features is None:
-        features = entry[policy.tokenizer_model] = RequestFeatures(
-            request.metadata, request.prompt, request.messages, policy.tokenizer_model
-        )
-    index = router.route_index(features)
-    alias = router.routes[index]
-    model = policy.model_for(alias)
-    segments = dict(
-        zip(router.segment_names, router.segment_values(features), strict=True)
-    )
-    baseline_cost = costs.request_cost(request, baseline_model)
-    routed_cost = (
-        baseline_cost if model == baseline_model else costs.request_cost(request, model)
-    )
-    baseline_grade = grade(request, baseline_model)
-    routed_grade = grade(request, model)
-    checks = None
-    if checker is not None:
-        checks = checker.run(request, entry)
-        baseline_grade = checker.grade(baseline_grade, checks, baseline_model)
-        routed_grade = checker.grade(routed_grade, checks, model)
-    return RoutedRequest(
-        request,
-        features,
-        index,
-        alias,
-        model,
-        baseline_grade,
-        routed_grade,
-        baseline_cost,
-        routed_cost,
-        segments,
-        checks,
-    )
+class _RoutingPass:
+    """Routes every request, grouping rows by segment and counting rules and tenants.
+
+    It is one loop, with the per-request steps written out in it, because at
+    100k requests every extra call or attribute lookup per request shows in the
+    preview's time. The rule index is the lowest set bit of the request's rule
+    match mask, so one evaluation of the conditions serves both routing and the
+    rule table. Every sum adds its requests in sample order, so floating-point
+    totals do not depend on how the work is split.
+    """
+
+    def __init__(self, policy, router, baseline_model, grade, costs, checker, cache):
+        self.policy = policy
+        self.routes = router.routes
+        self.models = [policy.model_for(alias) for alias in router.routes]
+        self.baseline_model = baseline_model
+        self.grade = grade
+        self.costs = costs
+        self.checker = checker
+        self.cache = cache
+
+        conditions = [rule.condition for rule in policy.rules]
+        self.mask_of = compile_match_mask(conditions)
+        self.default_index = len(conditions)
+        # One getter reads the segment values and, last, the exposure field.
+        refs = [_direct_ref(segment.ref) for segment in policy.segments.values()]
+        self.values_of = compile_getters([*refs, policy.exposure_field])
+        self.segments_of = _compile_segment_dict(list(policy.segments))
+
+        self.rows: list[RoutedRequest] = []
+        # Per segment dimension, in policy order: value -> its RoutedRequests.
+        self.groups: list[dict[Any, list]] = [{} for _ in refs]
+        # The weighted requests each rule routed (the default last), and those
+        # each rule's condition matches in isolation.
+        self.fired = [0.0] * (len(conditions) + 1)
+        self.alone = [0.0] * len(conditions)
+        # Every mask seen -> (index of the rule that fires, indexes of all set bits).
+        self.masks: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self.tenants: dict[Any, GroupStats] = {}
+        self.missing_tenant = 0
+
+    def route_all(self, requests) -> None:
+        # Bound to locals: attribute lookups repeated for 100k requests add up.
+        rows_append = self.rows.append
+        mask_of = self.mask_of
+        values_of = self.values_of
+        segments_of = self.segments_of
+        masks = self.masks
+        routes = self.routes
+        models = self.models
+        fired = self.fired
+        alone = self.alone
+        groups = self.groups
+        tenants = self.tenants
+        request_cost = self.costs.request_cost
+        baseline_model = self.baseline_model
+        grade = self.grade
+        recorded = grade is recorded_grade
+        checker = self.checker
+        cache = self.cache
+        tokenizer_model = self.policy.tokenizer_model
+
+        for request in requests:
+            entry = None if cache is None else cache.entry(request)
+            features = None if entry is None else entry.get(tokenizer_model)
+            if features is None:
+                features = RequestFeatures(
+                    request.metadata, request.prompt, request.messages, tokenizer_model
+                )
+                if entry is not None:
+                    entry[tokenizer_model] = features
+
+            mask = mask_of(features)
+            decoded = masks.get(mask)
+            if decoded is None:
+                decoded = masks[mask] = _decode_mask(mask, self.default_index)
+            index, matched = decoded
+            alias = routes[index]
+            model = models[index]
+
+            baseline_cost = request_cost(request, baseline_model)
+            if model == baseline_model:
+                routed_cost = baseline_cost
+            else:
+                routed_cost = request_cost(request, model)
+
+            if recorded:
+                # recorded_grade inlined: the grade of the model's output, if any.
+                output = request.outputs.get(baseline_model)
+                baseline_grade = None if output is None else output.grade
+                output = request.outputs.get(model)
+                routed_grade = None if output is None else output.grade
+            else:
+                baseline_grade = grade(request, baseline_model)
+                routed_grade = grade(request, model)
+
+            checks = None
+            if checker is not None:
+                checks = checker.run(request, entry)
+                baseline_grade = checker.grade(baseline_grade, checks, baseline_model)
+                routed_grade = checker.grade(routed_grade, checks, model)
+
+            values = values_of(features)
+            row = RoutedRequest(
+                request,
+                features,
+                index,
+                alias,
+                model,
+                baseline_grade,
+                routed_grade,
+                baseline_cost,
+                routed_cost,
+                segments_of(values),
+                checks,
+            )
+            rows_append(row)
+
+            weight = request.weight
+            fired[index] += weight
+            for bit in matched:
+                alone[bit] += weight
+
+            # zip stops at the last dimension, before the exposure field. Passing
+            # strict= would make each call about 0.5 µs slower.
+            for members_by_value, value in zip(groups, values):  # noqa: B905
+                members = members_by_value.get(value)
+                if members is None:
+                    members_by_value[value] = [row]
+                else:
+                    members.append(row)
+
+            tenant = values[-1]
+            if tenant is None:
+                self.missing_tenant += 1
+                continue
+            stats = tenants.get(tenant)
+            if stats is None:
+                stats = tenants[tenant] = GroupStats()
+            stats.requests += weight
+            by_alias = stats.by_alias
+            by_alias[alias] = by_alias.get(alias, 0.0) + weight
+
+
+def _direct_ref(ref: FieldRef) -> FieldRef:
+    """Return the field a segment without a fallback reads, else the segment.
+
+    Both give the same value, and the generated getter reads a plain field
+    inline instead of calling a function per segment.
+    """
+    if ref.kind == "segment" and ref.fallback is None and ref.target is not None:
+        return ref.target
+    return ref
+
+
+def _compile_segment_dict(names: list[str]) -> Callable[[tuple], dict]:
+    """Compile `segments(values) -> {name: value}` for the policy's dimensions.
+
+    A dict display is about three times faster than `dict(zip(names, values))`.
+    The names reach the function as bound constants, never as source text.
+    """
+    constants = {f"_n{index}": name for index, name in enumerate(names)}
+    items = ", ".join(f"_n{index}: v[{index}]" for index in range(len(names)))
+    source = f"def segments(v):\n    return {{{items}}}"
+    exec(compile(source, "<routebook segment dict>", "exec"), constants)  # noqa: S102
+    return constants["segments"]
+
+
+def _decode_mask(mask: int, default_index: int) -> tuple[int, tuple[int, ...]]:
+    """Return the index of the first rule a mask matches and those of all of them.
+
+    The first index is `default_index` when the mask matches no rule.
+    """
+    matched = tuple(bit for bit in range(mask.bit_length()) if mask >> bit & 1)
+    return (matched[0] if matched else default_index), matched
 
 
 def _aggregate(rows) -> GroupStats:
@@ -392,20 +532,12 @@ def _aggregate(rows) -> GroupStats:
     return stats
 
 
-def _segment_rows(policy: Policy, rows, aliases) -> list[SegmentRow]:
+def _segment_rows(policy: Policy, groups, aliases) -> list[SegmentRow]:
     result = []
-    for dimension in policy.segments:
-        groups: dict[Any, list] = {}
-        for row in rows:
-            value = row.segments[dimension]
-            members = groups.get(value)
-            if members is None:
-                groups[value] = [row]
-            else:
-                members.append(row)
-        for value in sorted(groups, key=_value_order):
+    for dimension, members_by_value in zip(policy.segments, groups, strict=True):
+        for value in sorted(members_by_value, key=_value_order):
             budget, min_samples = policy.budget_for(dimension, value)
-            members = groups[value]
+            members = members_by_value[value]
             row = SegmentRow(
                 dimension, value, _aggregate(members), budget, min_samples, aliases
             )
@@ -418,24 +550,16 @@ def _value_order(value) -> tuple:
     return (value is None, str(value))
 
 
-def _rule_rows(policy: Policy, rows) -> list[RuleRow]:
+def _rule_rows(policy: Policy, routing: _RoutingPass) -> list[RuleRow]:
     count = len(policy.rules)
-    fired = [0.0] * (count + 1)
-    alone = [0.0] * count
+    fired = routing.fired
+    alone = routing.alone
+    # A rule is shadowed by the earlier rules that fire on the requests it matches.
     shadowers: list[set[int]] = [set() for _ in range(count)]
-    mask_of = compile_match_mask([rule.condition for rule in policy.rules])
-    for row in rows:
-        weight = row.request.weight
-        fired[row.rule_index] += weight
-        mask = mask_of(row.features)
-        index = 0
-        while mask:
-            if mask & 1:
-                alone[index] += weight
-                if row.rule_index < index:
-                    shadowers[index].add(row.rule_index)
-            mask >>= 1
-            index += 1
+    for index, matched in routing.masks.values():
+        for bit in matched:
+            if index < bit:
+                shadowers[bit].add(index)
 
     result = []
     for index, rule in enumerate(policy.rules):
@@ -455,25 +579,6 @@ def _rule_rows(policy: Policy, rows) -> list[RuleRow]:
     default = fired[count]
     result.append(RuleRow("default", policy.default, default, default, "ok"))
     return result
-
-
-def _exposure(policy: Policy, rows) -> Exposure:
-    tenants: dict[Any, GroupStats] = {}
-    missing = 0
-    for row in rows:
-        tenant = read_field(policy.exposure_field, row.features)
-        if tenant is None:
-            missing += 1
-            continue
-        tenant = group_key(tenant)
-        stats = tenants.get(tenant)
-        if stats is None:
-            stats = tenants[tenant] = GroupStats()
-        stats.requests += row.request.weight
-        stats.by_alias[row.alias] = (
-            stats.by_alias.get(row.alias, 0.0) + row.request.weight
-        )
-    return Exposure(policy.exposure_field.name, tenants, policy.aliases, missing)
 
 
 def _unused_output_models(policy: Policy, requests) -> list[str]:
