@@ -69,7 +69,7 @@ async def test_run_fills_missing(tmp_path, stub, state_dir, monkeypatch):  # noq
         await wait_for(pilot, lambda: app.preview is not None, what="first preview")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.screen.id == "run-confirm", what="confirm")
-        assert "3 requests to send" in app.screen.message
+        assert "3 model calls to send" in app.screen.message
         assert "unknown" not in app.screen.message
         await pilot.pause()
         # Enter on the fresh dialog must not spend money.
@@ -179,7 +179,7 @@ async def test_run_selected_request(tmp_path, stub, state_dir, monkeypatch):  # 
         await wait_for(pilot, lambda: app.preview is not None, what="first preview")
         message = await run_selected(app, pilot, "r1")
         assert "Request 'r1'" in message
-        assert "1 request to send" in message
+        assert "1 model call to send" in message
         assert "replaces" not in message
 
         # Every output of r1 is recorded now, so a second run replaces it.

@@ -115,7 +115,7 @@ def confirm_message(plan: Any, request_id: str | None = None, forced=False) -> s
             " again replaces them, and the cache is not used."
         )
     lines += [
-        f"{counted(plan.to_send, 'request')} to send to the models"
+        f"{counted(plan.to_send, 'model call')} to send"
         f" ({cached} answered from the cache).",
         f"Estimated cost: {estimated_cost_text(plan)}.",
     ]
