@@ -1,3 +1,6 @@
+# ruff: noqa: F811
+# The stub and env fixtures come from test_runner by import, and each test
+# takes them as arguments of the same name.
 """The runner's worker processes (tui/core/runner_workers.py) against a real server.
 
 Workers are separate interpreters that import LiteLLM (seconds each), so most
@@ -25,9 +28,11 @@ from tests.test_runner import (
     STRONG,
     STRONG_INPUT_PRICE,
     STRONG_OUTPUT_PRICE,
+    env,  # noqa: F401 - a fixture, used by name
     load_policy_object,
     read_rows,
     run_cli,
+    stub,  # noqa: F401 - a fixture, used by name
     write_policy,
     write_sample,
 )
@@ -61,19 +66,6 @@ def pool_loop():
     yield pool, loop
     loop.run_until_complete(pool.close())
     loop.close()
-
-
-@pytest.fixture
-def stub():
-    with OpenAIStub() as server:
-        yield server
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-    monkeypatch.setenv("ROUTEBOOK_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
 
 
 def make_plan(folder: Path, stub: OpenAIStub, prompts: list[str], aliases=None):

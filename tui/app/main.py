@@ -50,9 +50,8 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 # Validation starts this long after a keystroke, so the key is drawn first.
-# One check runs at a time, in a worker: edits made meanwhile are checked
-# together as soon as it ends, so a held key or fast typing cannot queue up
-# checks, and the newest text is always the next one checked.
+# One check runs at a time, in a worker. Edits made meanwhile are checked
+# together when it ends, so a held key cannot queue up checks.
 CHECK_DELAY = 0.01
 # A draft is written after this many seconds without an edit.
 DRAFT_DELAY = 3.0
@@ -421,8 +420,8 @@ class RoutebookApp(LiveRunMixin, App[int]):
     @on(CheckDone)
     def _on_check_done(self, message: CheckDone) -> None:
         self._check_running = False
-        # A sample loaded or a verdict given while this check ran asks for a
-        # recompute, which is not needed when the check already used that data.
+        # A sample load or a verdict during this check requests a recompute,
+        # which is not needed when the check already used that data.
         current = message.revision == self.revision
         if current and message.data_version == self._data_version:
             self._check_again = False
@@ -802,8 +801,8 @@ def sample_problem_notice(sample: Any) -> str | None:
     if not errors:
         return None
 
-    # A line with an error is either skipped or read with a fallback value
-    # (the message says which), and one line can have several errors.
+    # A line with an error is either skipped or read with a fallback value,
+    # and one line can have several errors.
     error_lines = {problem.line for problem in errors}
     loaded = {request.line for request in sample.requests}
     skipped = len(error_lines - loaded)

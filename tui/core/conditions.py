@@ -437,10 +437,10 @@ def show_value(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(show_value(item) for item in value) + "]"
     if isinstance(value, str):
-        shown = "".join(
+        printable = "".join(
             char if char.isprintable() else repr(char)[1:-1] for char in value
         )
-        return "'" + shown.replace("'", "''") + "'"
+        return "'" + printable.replace("'", "''") + "'"
     return repr(value)
 
 

@@ -10,8 +10,8 @@ process:
 - serves cached and duplicate requests itself, so a request is sent only once;
 - alone prices the results, writes the cache and the sample file, and keeps the
   progress counts;
-- on cancellation tells the workers to abandon their requests in flight, and
-  records every result that a worker finished before it stopped.
+- on cancellation sends each worker a cancel message, so it abandons its
+  requests in flight, and records every result finished before that.
 
 A worker is a new interpreter (`python -m tui.core.runner_workers`), so it
 copies no threads or event loops of the parent and never re-runs the parent's
@@ -344,8 +344,8 @@ class _Channel:
 def _forward_messages(channel: _Channel, number, loop, inbox) -> None:
     """Move messages from a pipe to an asyncio queue until the pipe closes.
 
-    A thread per pipe, so that a message is read whole even when it is bigger
-    than the pipe's buffer, and the event loop never blocks on a read.
+    Each pipe gets a thread, so a message bigger than the pipe's buffer is
+    read whole and the event loop does not wait on the read.
     """
     while True:
         try:

@@ -719,11 +719,12 @@ def _line_above_note(text: str, line: int, column: int) -> str:
     over-indented `tier` as the start of the block and reports `locale`, so
     the line to fix is the one above.
     """
-    content = _content_lines_above(text, line, 2)
+    lines = text.splitlines()
+    content = _content_lines_above(lines, line, 2)
     if len(content) < 2:
         return ""
     (above, above_column), (parent, parent_column) = content
-    opens_block = text.splitlines()[parent - 1].rstrip().endswith(":")
+    opens_block = lines[parent - 1].rstrip().endswith(":")
     if opens_block and parent_column < column < above_column:
         return (
             f"; or, if this line is right, fix line {above}, which starts at"
@@ -732,9 +733,10 @@ def _line_above_note(text: str, line: int, column: int) -> str:
     return ""
 
 
-def _content_lines_above(text: str, line: int, count: int) -> list[tuple[int, int]]:
+def _content_lines_above(
+    lines: list[str], line: int, count: int
+) -> list[tuple[int, int]]:
     """Return (line number, first column) of up to `count` content lines above."""
-    lines = text.splitlines()
     found = []
     for number in range(min(line - 1, len(lines)), 0, -1):
         stripped = lines[number - 1].lstrip(" ")
