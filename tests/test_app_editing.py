@@ -9,6 +9,7 @@ from textual.widgets import Static, TextArea
 
 from tui.app.main import RoutebookApp
 from tui.app.widgets.problems import ProblemList
+from tui.format import status_word
 
 from .app_harness import SMALL_ROWS, small, state_dir, wait_for  # noqa: F401
 
@@ -96,3 +97,93 @@ async def test_invalid_yaml_lists_problems(small):
         line, column = editor.cursor_location
         assert (line + 1, column + 1) == (first_problem.line, first_problem.column)
         assert editor.has_focus
+
+
+def summary_lines(app) -> list[str]:
+    found = app.screen.query("#summary")
+    if not found:
+        return []  # the side panel is mounted after the first paint
+    summary = found.first()
+    return [
+        summary.get_option_at_index(index).prompt.plain
+        for index in range(summary.option_count)
+    ]
+
+
+def rule_labels(app) -> list[str]:
+    outline = app.screen.query_one("#outline")
+    rules = next(node for node in outline.root.children if "Rules" in str(node.label))
+    return [str(node.label) for node in rules.children]
+
+
+async def side_panel(pilot, app) -> str:
+    """Wait for the first preview in the side panel; return the summary's header."""
+    await wait_for(
+        pilot,
+        lambda: app.preview is not None and summary_lines(app),
+        what="first preview in the side panel",
+    )
+    return str(app.screen.query_one("#summary-header", Static).render())
+
+
+async def test_side_panel_follows_edit(small):
+    policy_path, sample_path = small
+    app = RoutebookApp(policy_path, sample_path, cursor_blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        header = await side_panel(pilot, app)
+        assert header.split() == ["status", "segment", "regression", "budget"]
+        assert rule_labels(app)[1].endswith("→ fast")
+        outline = app.screen.query_one("#outline")
+        leaves = [
+            node for section in outline.root.children for node in section.children
+        ]
+
+        editor = app.screen.query_one("#editor", TextArea)
+        row = editor.text.split("\n").index("    route: fast")
+        editor.replace("strong", (row, 11), (row, 15))
+        await wait_for(
+            pilot,
+            lambda: rule_labels(app)[1].endswith("→ strong"),
+            what="the outline's new route",
+        )
+        await wait_for(
+            pilot,
+            lambda: (
+                app.preview_revision == app.revision
+                and all("+0.0 pt" in line for line in summary_lines(app))
+            ),
+            what="the summary of the edited policy",
+        )
+
+        # The outline changed its labels in place: the same nodes, new text.
+        assert [
+            node for section in outline.root.children for node in section.children
+        ] == leaves
+        segments = {row.value: row for row in app.preview.segments}
+        for line in summary_lines(app):
+            status, label, regression, unit, budget, _ = line.split()
+            value = label.split("=", 1)[1]
+            assert status == status_word(segments[value].status)
+            assert f"{regression} {unit}" == "+0.0 pt"
+            assert budget == "+10.0"
+
+        summary = app.screen.query_one("#summary")
+        summary.focus()
+        summary.highlighted = 1
+        chosen = summary.segment_at(1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.id == "samples-screen", what="samples")
+        assert (app.review.filter.dimension, app.review.filter.value) == chosen
+
+
+async def test_side_panel_fits_80_columns(small):
+    policy_path, sample_path = small
+    app = RoutebookApp(policy_path, sample_path, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = await side_panel(pilot, app)
+        summary = app.screen.query_one("#summary")
+        room = summary.content_region.width - 2
+        assert header.split() == ["status", "segment", "regr."]
+        for line in summary_lines(app):
+            assert len(line) <= room
+            assert line.rstrip().endswith(" pt")

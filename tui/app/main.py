@@ -49,10 +49,10 @@ from .review_state import ReviewState
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-# Validation starts this long after a keystroke, so the key is drawn first.
-# One check runs at a time, in a worker. Edits made meanwhile are checked
-# together when it ends, so a held key cannot queue up checks.
-CHECK_DELAY = 0.01
+# Validation starts as soon as the screen has drawn the key that changed the
+# text, so the check's thread does not slow that redraw down. One check runs at
+# a time, in a worker. Edits made meanwhile are checked together when it ends,
+# so a held key cannot queue up checks.
 # A draft is written after this many seconds without an edit.
 DRAFT_DELAY = 3.0
 
@@ -212,7 +212,7 @@ class RoutebookApp(LiveRunMixin, App[int]):
         self.sample_loading = self.sample_path is not None
         self.review = ReviewState(self)
         self._session: Any = None  # livepreview.PreviewSession
-        self._check_timer = None
+        self._check_scheduled = False
         self._check_running = False
         self._check_again = False
         self._draft_timer = None
@@ -351,22 +351,26 @@ class RoutebookApp(LiveRunMixin, App[int]):
     @property
     def checking(self) -> bool:
         """Whether a check of the editor text is scheduled, running or queued."""
-        return self._check_running or self._check_timer is not None
+        return self._check_running or self._check_scheduled
 
     def _schedule_check(self) -> None:
         if self._check_running:
             self._check_again = True
             return
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+        if not self._check_scheduled:
+            self._check_scheduled = True
+            self.call_after_refresh(self._run_scheduled_check)
+
+    def _run_scheduled_check(self) -> None:
+        if self._check_scheduled:  # else a direct check_now ran meanwhile
+            self.check_now()
 
     def check_now(self) -> None:
         """Validate the editor text now and, when it is valid, refresh the preview.
 
         While a check runs, this marks the text to be checked when it ends.
         """
-        self._check_timer = None
+        self._check_scheduled = False
         if self._check_running:
             self._check_again = True
             return

@@ -58,6 +58,13 @@ class CostModel:
             completion_tokens = count_text(output.text, model)
         return pricer.cost(prompt_tokens, completion_tokens)
 
+    def count_unknown(self, model: str) -> None:
+        """Count an unknown cost that request_cost returned earlier, again."""
+        if self.has_price(model):
+            self.missing_output[model] += 1
+        else:
+            self.unpriced[model] += 1
+
     def _note_uncounted(self, request, model: str) -> None:
         from .tokens import count_request_tokens
 

@@ -45,11 +45,11 @@ class ReusedCosts:
 
         cost = self._costs[key]
         if cost is None:
-            if self.model.has_price(model):
-                self.model.missing_output[model] += 1
-            else:
-                self.model.unpriced[model] += 1
+            self.model.count_unknown(model)
         return cost
+
+    def count_unknown(self, model: str) -> None:
+        self.model.count_unknown(model)
 
     def warnings(self) -> list[str]:
         return self.model.warnings()
@@ -96,6 +96,7 @@ class PreviewSession:
         self._costs: ReusedCosts | None = None
         self._price_key: tuple | None = None
         self._last: tuple[str, Preview] | None = None
+        self._data_version = 0
         self._lock = threading.Lock()
 
     def compute(
@@ -117,6 +118,10 @@ class PreviewSession:
                 preview = dataclasses.replace(last[1], policy=policy)
                 return preview, Router(policy)
 
+            if regrade or data_version != self._data_version:
+                # Grades changed, so no figure of an earlier preview is reused.
+                self._cache.forget_passes()
+                self._data_version = data_version
             preview, router = self._compute(policy)
             self._last = (key, preview) if key is not None else None
             return preview, router

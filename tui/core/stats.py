@@ -3,7 +3,93 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter, mul, sub
+from typing import Any
+
+
+@dataclass(slots=True)
+class Columns:
+    """Requests as parallel sequences, one item per request, in sample order."""
+
+    weights: Sequence[float]
+    aliases: Sequence[str]
+    baseline_grades: Sequence[float | None]
+    routed_grades: Sequence[float | None]
+    baseline_costs: Sequence[float | None]
+    routed_costs: Sequence[float | None]
+    graded: Sequence[bool]  # both grades are known
+    baseline_known: Sequence[bool]
+    routed_known: Sequence[bool]
+    # Every weight is 1.0, so a weighted sum is the plain sum of its values,
+    # exactly: multiplying by 1.0 changes no float.
+    unit_weights: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        weights,
+        aliases,
+        baseline_grades,
+        routed_grades,
+        baseline_costs,
+        routed_costs,
+    ) -> Columns:
+        """Columns with the flags worked out from the grades and costs."""
+        graded = [
+            baseline is not None and routed is not None
+            for baseline, routed in zip(baseline_grades, routed_grades, strict=True)
+        ]
+        return cls(
+            weights,
+            aliases,
+            baseline_grades,
+            routed_grades,
+            baseline_costs,
+            routed_costs,
+            graded,
+            [cost is not None for cost in baseline_costs],
+            [cost is not None for cost in routed_costs],
+            all(weight == 1.0 for weight in weights),
+        )
+
+    @classmethod
+    def of_rows(cls, rows) -> Columns:
+        return cls.build(
+            [row.request.weight for row in rows],
+            [row.alias for row in rows],
+            [row.baseline_grade for row in rows],
+            [row.routed_grade for row in rows],
+            [row.baseline_cost for row in rows],
+            [row.routed_cost for row in rows],
+        )
+
+    def pick(self, indexes: Sequence[int]) -> Columns:
+        """The requests at these indexes, in the order given."""
+        unit = self.unit_weights
+        if len(indexes) == 1:
+            index = indexes[0]
+            return Columns(*([field[index]] for field in self._fields()), unit)
+        if not indexes:
+            return Columns(*([] for _ in self._fields()), unit)
+        getter = itemgetter(*indexes)
+        return Columns(*(getter(field) for field in self._fields()), unit)
+
+    def _fields(self) -> tuple[Sequence, ...]:
+        return (
+            self.weights,
+            self.aliases,
+            self.baseline_grades,
+            self.routed_grades,
+            self.baseline_costs,
+            self.routed_costs,
+            self.graded,
+            self.baseline_known,
+            self.routed_known,
+        )
+
 
 # Two-sided 95% quantile of the standard normal distribution.
 Z_95 = 1.959963984540054
@@ -25,74 +111,66 @@ class GroupStats:
     graded_weight: float = 0.0
     baseline_sum: float = 0.0
     routed_sum: float = 0.0
-    differences: list[tuple[float, float]] = field(default_factory=list)
+    # (weights, baseline grades, routed grades) of the graded requests, one
+    # entry per add; `differences` pairs them up only when asked.
+    graded_parts: list[tuple[list, list, list]] = field(
+        default_factory=list, repr=False
+    )
     baseline_cost: float = 0.0
     routed_cost: float = 0.0
     baseline_cost_unknown: int = 0
     routed_cost_unknown: int = 0
 
-    def add(
-        self, weight, alias, baseline_grade, routed_grade, baseline_cost, routed_cost
-    ):
-        self.requests += weight
-        self.count += 1
-        self.by_alias[alias] = self.by_alias.get(alias, 0.0) + weight
-        if baseline_grade is not None and routed_grade is not None:
-            self.graded += 1
-            self.graded_weight += weight
-            self.baseline_sum += weight * baseline_grade
-            self.routed_sum += weight * routed_grade
-            self.differences.append((weight, baseline_grade - routed_grade))
-        if baseline_cost is None:
-            self.baseline_cost_unknown += 1
-        else:
-            self.baseline_cost += weight * baseline_cost
-        if routed_cost is None:
-            self.routed_cost_unknown += 1
-        else:
-            self.routed_cost += weight * routed_cost
-
     def add_rows(self, rows) -> None:
-        """Add many RoutedRequest rows in one tight loop (the preview's hot path)."""
-        by_alias = self.by_alias
-        differences = self.differences
-        requests = count = graded = 0
-        graded_weight = baseline_sum = routed_sum = 0.0
-        baseline_cost = routed_cost = 0.0
-        baseline_unknown = routed_unknown = 0
-        for row in rows:
-            weight = row.request.weight
-            requests += weight
-            count += 1
-            alias = row.alias
-            by_alias[alias] = by_alias.get(alias, 0.0) + weight
-            baseline_grade = row.baseline_grade
-            routed_grade = row.routed_grade
-            if baseline_grade is not None and routed_grade is not None:
-                graded += 1
-                graded_weight += weight
-                baseline_sum += weight * baseline_grade
-                routed_sum += weight * routed_grade
-                differences.append((weight, baseline_grade - routed_grade))
-            if row.baseline_cost is None:
-                baseline_unknown += 1
-            else:
-                baseline_cost += weight * row.baseline_cost
-            if row.routed_cost is None:
-                routed_unknown += 1
-            else:
-                routed_cost += weight * row.routed_cost
+        """Add RoutedRequest rows, in order."""
+        self.add_columns(Columns.of_rows(list(rows)))
 
-        self.requests += requests
-        self.count += count
-        self.graded += graded
-        self.graded_weight += graded_weight
-        self.baseline_sum += baseline_sum
-        self.routed_sum += routed_sum
-        self.baseline_cost += baseline_cost
-        self.routed_cost += routed_cost
-        self.baseline_cost_unknown += baseline_unknown
-        self.routed_cost_unknown += routed_unknown
+    def add_columns(self, columns: Columns) -> None:
+        """Add the requests of `columns`, in order.
+
+        This is the preview's hot path, so the loops run in C (`sum`, `map`,
+        `compress`). Each sum adds its terms in request order, and every
+        preview aggregates through here, so a figure does not depend on which
+        path computed it. A grade counts only where both grades are known,
+        and an unknown (None) cost is counted apart instead of added.
+        """
+        weights = columns.weights
+        aliases = columns.aliases
+        unit = columns.unit_weights
+        self.requests += float(len(weights)) if unit else sum(weights)
+        self.count += len(weights)
+        by_alias = self.by_alias
+        for alias in dict.fromkeys(aliases):
+            if unit:
+                share = float(aliases.count(alias))
+            else:
+                share = sum(compress(weights, map(alias.__eq__, aliases)))
+            by_alias[alias] = by_alias.get(alias, 0.0) + share
+
+        graded = columns.graded
+        baseline = list(compress(columns.baseline_grades, graded))
+        routed = list(compress(columns.routed_grades, graded))
+        if unit:
+            graded_weights = [1.0] * len(baseline)
+            self.graded_weight += float(len(baseline))
+            self.baseline_sum += sum(baseline)
+            self.routed_sum += sum(routed)
+        else:
+            graded_weights = list(compress(weights, graded))
+            self.graded_weight += sum(graded_weights)
+            self.baseline_sum += sum(map(mul, graded_weights, baseline))
+            self.routed_sum += sum(map(mul, graded_weights, routed))
+        self.graded += len(baseline)
+        self.graded_parts.append((graded_weights, baseline, routed))
+
+        known = columns.baseline_known
+        costs = columns.baseline_costs
+        self.baseline_cost += _weighted_sum(weights, costs, known, unit)
+        self.baseline_cost_unknown += len(known) - sum(known)
+        known = columns.routed_known
+        costs = columns.routed_costs
+        self.routed_cost += _weighted_sum(weights, costs, known, unit)
+        self.routed_cost_unknown += len(known) - sum(known)
 
     def share(self, aliases) -> dict[str, float | None]:
         if self.requests <= 0:
@@ -119,6 +197,14 @@ class GroupStats:
             return None
         return (self.baseline_sum - self.routed_sum) / self.graded_weight
 
+    @property
+    def differences(self) -> list[tuple[float, float]]:
+        """(weight, baseline grade minus routed grade) per graded request."""
+        pairs = []
+        for weights, baseline, routed in self.graded_parts:
+            pairs.extend(zip(weights, map(sub, baseline, routed), strict=True))
+        return pairs
+
     def regression_interval(self) -> tuple[float, float] | None:
         """95% interval for the regression, paired over requests.
 
@@ -126,12 +212,13 @@ class GroupStats:
         (baseline grade minus routed grade). With unit weights the standard
         error is the sample standard deviation over sqrt(n).
         """
-        n = len(self.differences)
+        differences = self.differences
+        n = len(differences)
         mean = self.regression
         if n < 2 or mean is None:
             return None
         total = self.graded_weight
-        spread = sum((w * (d - mean)) ** 2 for w, d in self.differences)
+        spread = sum((w * (d - mean)) ** 2 for w, d in differences)
         variance = spread / (total * total) * n / (n - 1)
         half = Z_95 * math.sqrt(variance)
         return (mean - half, mean + half)
@@ -141,6 +228,15 @@ class GroupStats:
         if which == "baseline":
             return None if self.baseline_cost_unknown else self.baseline_cost
         return None if self.routed_cost_unknown else self.routed_cost
+
+
+def _weighted_sum(
+    weights: Sequence[float], values: Sequence[Any], known: Sequence[bool], unit: bool
+) -> float:
+    """Sum weight times value over the requests whose value is known."""
+    if unit:
+        return sum(compress(values, known))
+    return sum(map(mul, compress(weights, known), compress(values, known)))
 
 
 def status_for(

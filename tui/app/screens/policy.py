@@ -121,13 +121,15 @@ class PolicyScreen(RoutebookScreen):
         from ..widgets.preview_tables import SegmentSummary
         from ..widgets.problems import ProblemList
 
+        header = Static("", id="summary-header", markup=False)
         await self.query_one("#policy-side").mount_all(
             [
                 PolicyOutline(id="outline"),
                 Static("Problems", id="problems-title", classes="pane-title"),
                 ProblemList(id="problems"),
                 Static("Segments", id="summary-title", classes="pane-title"),
-                SegmentSummary(id="summary"),
+                header,
+                SegmentSummary(header, id="summary"),
             ]
         )
         self._side_ready = True
@@ -157,10 +159,18 @@ class PolicyScreen(RoutebookScreen):
         Each update lays the screen out again, and sync runs after every
         check and every preview, mostly with the same titles and status.
         """
-        if self._shown_content.get(widget.id) == content:
+        shown = self._shown_content.get(widget.id)
+        if shown == content:
             return
         self._shown_content[widget.id] = content
-        widget.update(content)
+        # A text that wraps to as many lines as the one it replaces keeps the
+        # widget's height, so the screen need not be laid out again, which
+        # would redraw every widget on it.
+        width = widget.content_region.width
+        same_height = shown is not None and _line_count(
+            self.app.console, shown, width
+        ) == _line_count(self.app.console, content, width)
+        widget.update(content, layout=not same_height)
 
     def _show_notice(self, notice: str | None) -> None:
         widget = self.query_one("#notice", Static)
@@ -262,6 +272,11 @@ class PolicyScreen(RoutebookScreen):
     # handlers go by message name and widget id instead of `@on(Class, ...)`.
 
     def on_option_list_option_selected(self, event: Any) -> None:
+        if event.option_list.id == "summary":
+            segment = event.option_list.segment_at(event.option_index)
+            if segment is not None:
+                self.state.select_segment(*segment)
+            return
         if event.option_list.id != "problems":
             return
         problem = self.query_one("#problems").problem_at(event.option_index)
@@ -282,14 +297,6 @@ class PolicyScreen(RoutebookScreen):
             editor = self.editor
             editor.cursor_location = _clamp(editor, (entry.line, 0))
             editor.scroll_cursor_visible(center=True)
-
-    def on_data_table_row_selected(self, event: Any) -> None:
-        if event.data_table.id != "summary":
-            return
-        summary = self.query_one("#summary")
-        segment = summary.segments.get(event.row_key.value)
-        if segment is not None:
-            self.state.select_segment(*segment)
 
     # --- actions --------------------------------------------------------------
 
@@ -383,6 +390,14 @@ class PolicyScreen(RoutebookScreen):
             return "fast"
         others = [alias for alias in policy.aliases if alias != policy.default]
         return (others or [policy.default])[0]
+
+
+def _line_count(console: Any, content: Any, width: int) -> int:
+    """The lines a Static's content wraps to at `width` cells; 0 when unknown."""
+    if width <= 0:
+        return 0
+    text = content if isinstance(content, Text) else Text(str(content))
+    return len(text.wrap(console, width))
 
 
 def _clamp(editor: TextArea, location: tuple[int, int]) -> tuple[int, int]:

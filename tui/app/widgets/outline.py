@@ -43,17 +43,40 @@ class PolicyOutline(Tree):
         """Rule index to highlight after the next rebuild (after a rule edit)."""
         self._pending_rule: int | None = None
         self._content: tuple[list[Any], dict[int, str]] | None = None
+        self._shape: list[str] | None = None
+        self._widest = 0
+        self._leaves: list[Any] = []
 
     def show(self, entries: list[Any], dead_rules: dict[int, str]) -> None:
-        """Rebuild from outline entries; `dead_rules` maps rule index to a note.
+        """Show outline entries; `dead_rules` maps rule index to a note.
 
-        Unchanged entries are not rebuilt: the outline is shown after every
-        check and every preview, and a rebuild redraws the whole tree.
+        The outline is shown after every check and every preview. When the
+        sections and the number of entries in each stay the same, only the
+        labels that changed are redrawn; a rebuild lays out the whole screen.
         """
         content = (list(entries), dict(dead_rules))
         if content == self._content and self.keep_rule is None:
             return
         self._content = content
+        labels = [_label(entry, dead_rules) for entry in entries]
+        shape = [entry.section for entry in entries]
+        if self.keep_rule is None and self._relabel(shape, entries, labels):
+            return
+        self._rebuild(shape, entries, labels)
+
+    def _relabel(self, shape: list[str], entries: list[Any], labels: list) -> bool:
+        """Update the leaves in place; False when the outline must be rebuilt."""
+        widest = max((label.cell_len for label in labels), default=0)
+        # A wider label would need a wider scroll area, which only a rebuild sets.
+        if shape != self._shape or widest > self._widest:
+            return False
+        for node, entry, label in zip(self._leaves, entries, labels, strict=True):
+            node.data = entry
+            if node.label != label:
+                node.set_label(label)
+        return True
+
+    def _rebuild(self, shape: list[str], entries: list[Any], labels: list) -> None:
         keep = self.keep_rule
         if keep is None:
             keep = self._pending_rule
@@ -61,18 +84,18 @@ class PolicyOutline(Tree):
             keep = self.highlighted_rule()
         self.keep_rule = None
         self._pending_rule = keep
+        self._shape = shape
+        self._widest = max((label.cell_len for label in labels), default=0)
+        self._leaves = []
         self.clear()
         sections: dict[str, Any] = {}
-        for entry in entries:
+        for entry, label in zip(entries, labels, strict=True):
             section = sections.get(entry.section)
             if section is None:
                 title = SECTION_TITLES.get(entry.section, entry.section)
                 section = self.root.add(title, expand=True)
                 sections[entry.section] = section
-            label = Text(entry.label)
-            if entry.rule_index in dead_rules:
-                label.append(f"  {dead_rules[entry.rule_index]}", style="bold yellow")
-            section.add_leaf(label, data=entry)
+            self._leaves.append(section.add_leaf(label, data=entry))
         # Tree lines are laid out on the next refresh; the cursor can move after.
         self.call_after_refresh(self._apply_pending_rule)
 
@@ -101,3 +124,10 @@ class PolicyOutline(Tree):
                     self.move_cursor(node)
                     return True
         return True  # no such rule any more; nothing to wait for
+
+
+def _label(entry: Any, dead_rules: dict[int, str]) -> Text:
+    label = Text(entry.label)
+    if entry.rule_index in dead_rules:
+        label.append(f"  {dead_rules[entry.rule_index]}", style="bold yellow")
+    return label

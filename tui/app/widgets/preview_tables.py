@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList, Static
 
 from tui.format import (
     check_summary,
@@ -163,15 +163,26 @@ def exposure_title(preview: Any) -> str:
     return summary[0].upper() + summary[1:]
 
 
-class SegmentSummary(DataTable):
-    """The segments of every dimension that fail or lack evidence, worst first."""
+class SegmentSummary(OptionList):
+    """Every segment of every dimension, failing ones first, one line each.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
+    An OptionList, not a DataTable: it is redrawn after every edit that moves
+    traffic, and a line of text draws several times faster than table cells.
+    The column titles go to `header`, a one-line Static above the list.
+    """
+
+    COLUMNS = ("status", "segment", "regression", "budget")
+
+    def __init__(self, header: Static | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.header = header
         self.segments: dict[str, tuple[str | None, Any]] = {}
-        self._shown_rows: list[tuple[str, list[Any]]] | None = None
+        self.keys: list[str] = []
+        self._rows: list[tuple[str, list[Text]]] | None = None
+        self._width = 0
 
     def show(self, preview: Any) -> None:
+        """Show the preview's segments; unchanged lines are not redrawn."""
         segments: dict[str, tuple[str | None, Any]] = {}
         rows = []
         for row in ordered_segments(preview.segments):
@@ -179,14 +190,100 @@ class SegmentSummary(DataTable):
             segments[key] = (row.dimension, row.value)
             cells = [
                 status_text(row.status),
-                f"{row.dimension}={fmt_value(row.value)}",
-                Text(fmt_points(row.stats.regression), justify="right"),
-                Text(fmt_points(row.max_regression), justify="right"),
+                Text(f"{row.dimension}={fmt_value(row.value)}"),
+                Text(fmt_points(row.stats.regression)),
+                Text(fmt_points(row.max_regression)),
             ]
             rows.append((key, cells))
-        # Refilling redraws every visible row, so identical rows are kept.
-        if rows == self._shown_rows:
+        if rows == self._rows and self._width == self._available():
             return
         self.segments = segments
-        self._shown_rows = rows
-        fill_table(self, ["status", "segment", "regression", "budget"], rows)
+        self._rows = rows
+        self.keys = [key for key, _ in rows]
+        self._draw()
+
+    def on_resize(self) -> None:
+        if self._rows is not None and self._width != self._available():
+            self._draw()
+
+    def _available(self) -> int:
+        # Each line has one cell of padding on either side, and room is kept
+        # for the scroll bar, which appears only once the list overflows.
+        width = self.content_region.width - 2 - self.styles.scrollbar_size_vertical
+        return max(width, 0)
+
+    def _draw(self) -> None:
+        self._width = width = self._available()
+        labels = list(self.COLUMNS)
+        rows = self._rows or []
+        if 0 < width < NARROW_SUMMARY:
+            # Narrow: the budget goes (the Preview screen shows it) and a long
+            # status word is cut short, so the segment name keeps some room.
+            labels = [*labels[:2], "regr."]
+            rows = [(key, _narrow(cells)) for key, cells in rows]
+        widths = [len(label) for label in labels]
+        for _, cells in rows:
+            widths = [
+                max(column, cell.cell_len)
+                for column, cell in zip(widths, cells, strict=True)
+            ]
+        # The segment column gives way first, then every line is cut to fit.
+        if width:
+            others = sum(widths) - widths[1] + 2 * (len(widths) - 1)
+            widths[1] = max(min(widths[1], width - others), 6)
+        lines = [_line(cells, widths, width) for _, cells in rows]
+        if self.header is not None:
+            titles = [Text(label) for label in labels]
+            self.header.update(_line(titles, widths, width), layout=False)
+
+        if len(lines) == self.option_count:
+            # Prompts replaced in place keep the list's height, so the screen
+            # is not laid out again.
+            for index, line in enumerate(lines):
+                if self.get_option_at_index(index).prompt != line:
+                    self.replace_option_prompt_at_index(index, line)
+            return
+        keep = self.highlighted or 0
+        self.clear_options()
+        self.add_options(lines)
+        if lines:
+            self.highlighted = min(keep, len(lines) - 1)
+
+    def segment_at(self, index: int | None) -> tuple[str | None, Any] | None:
+        """The (dimension, value) of the segment on line `index`, if any."""
+        if index is None or not 0 <= index < len(self.keys):
+            return None
+        return self.segments.get(self.keys[index])
+
+
+# Below this many cells a summary line leaves out the budget.
+NARROW_SUMMARY = 44
+
+
+def _narrow(cells: list[Text]) -> list[Text]:
+    status = cells[0]
+    if status.cell_len > 6:
+        status = status.copy()
+        status.truncate(6)
+        status.append(".")
+    return [status, cells[1], cells[2]]
+
+
+def _line(cells: list[Text], widths: list[int], limit: int) -> Text:
+    """Lay cells out in columns, text left and figures right, within `limit`."""
+    line = Text()
+    for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+        if index:
+            line.append("  ")
+        if cell.cell_len > width:
+            cell = cell.copy()
+            cell.truncate(width, overflow="ellipsis")
+        padding = " " * (width - cell.cell_len)
+        if index >= 2:
+            line.append(padding)
+        line.append_text(cell)
+        if index < 2:
+            line.append(padding)
+    if limit:
+        line.truncate(limit, overflow="ellipsis")
+    return line
