@@ -150,6 +150,23 @@ async def drawn(pilot, paints: list[float]) -> float:
     return paints[-1]
 
 
+# The edits timed, each made on one line of the bundled policy: the route of
+# the first rule that routes to the fast model, the prompt limit of the first
+# rule that has one, and a comment line the benchmark adds at the top.
+COMMENT = "# edited by the benchmark"
+EDITS = {
+    "route": ("    route: fast", ("    route: strong", "    route: fast")),
+    "condition": (
+        "        - {prompt_tokens: {lt: 400}}",
+        (
+            "        - {prompt_tokens: {lt: 300}}",
+            "        - {prompt_tokens: {lt: 400}}",
+        ),
+    ),
+    "comment": (COMMENT, (f"{COMMENT}, once more", COMMENT)),
+}
+
+
 async def measure_refresh(work: Path, requests: int, edits: int) -> dict:
     from textual.widgets import TextArea
 
@@ -161,47 +178,33 @@ async def measure_refresh(work: Path, requests: int, edits: int) -> dict:
     write_big_sample(sample, requests)
 
     app = RoutebookApp(policy, sample, cursor_blink=False)
-    totals, computes = [], []
+    times = {kind: ([], []) for kind in EDITS}
     async with app.run_test(size=(160, 48)) as pilot:
         while app.preview is None:
             await pilot.pause(0.05)
         paints = watch_paints(app.screen)
         editor = app.screen.query_one("#editor", TextArea)
-        target = "    route: fast"
-        row = editor.text.split("\n").index(target)
-        editor.insert("# edited by the benchmark\n", (0, 0))
-        row += 1
+        editor.insert(COMMENT + "\n", (0, 0))
         while app.preview_revision != app.revision or app.checking:
             await pilot.pause(0.01)
         await pilot.pause(0.2)
-        comments, comment_computes = [], []
+
+        lines = editor.text.split("\n")
+        rows = {kind: lines.index(line) for kind, (line, _) in EDITS.items()}
         for index in range(edits):
-            route = "strong" if index % 2 == 0 else "fast"
-            for line, kind in (
-                (f"    route: {route}", "route"),
-                (f"    route: {route}  # edit {index}", "comment"),
-            ):
+            for kind, (_, texts) in EDITS.items():
+                row = rows[kind]
                 before = app.preview
                 started = time.perf_counter()
-                editor.replace(
-                    line, (row, 0), (row, len(editor.document.get_line(row)))
-                )
+                end = (row, len(editor.document.get_line(row)))
+                editor.replace(texts[index % 2], (row, 0), end)
                 while app.preview is before or app.preview_revision != app.revision:
                     await asyncio.sleep(0.001)
                 shown_at = await drawn(pilot, paints)
-                elapsed = shown_at - started
-                if kind == "route":
-                    totals.append(elapsed)
-                    computes.append(app.preview_seconds)
-                else:
-                    comments.append(elapsed)
-                    comment_computes.append(app.preview_seconds)
-    return {
-        "total": totals,
-        "compute": computes,
-        "comment": comments,
-        "comment_compute": comment_computes,
-    }
+                totals, computes = times[kind]
+                totals.append(shown_at - started)
+                computes.append(app.preview_seconds)
+    return times
 
 
 def milliseconds(values: list[float]) -> str:
@@ -233,19 +236,20 @@ def main() -> int:
     print(f"| bare Textual app, first screen | {milliseconds(bare)} |")
     print(f"| Routebook on the example, first screen | {milliseconds(routebook)} |")
     print(f"| ratio of medians | {ratio:.2f}x |")
+    labels = {
+        "route": "a rule's route",
+        "condition": "a rule's condition",
+        "comment": "a comment (last preview reused)",
+    }
     print(
-        f"| preview refresh after an edit, {args.requests} requests, on screen"
-        f" | {milliseconds(refresh['total'])} |"
+        f"\nPreview refresh, {args.requests} requests: from the edit to the frame"
+        " that shows its preview, and the part spent computing the preview"
+        f" (median of {args.edits} edits each, min).\n"
     )
-    print(
-        "| of which computing the preview (worker) |"
-        f" {milliseconds(refresh['compute'])} |"
-    )
-    print(
-        "| refresh after a comment edit, on screen |"
-        f" {milliseconds(refresh['comment'])} (preview reused in"
-        f" {milliseconds(refresh['comment_compute'])}) |"
-    )
+    print("| edit | on screen | computing the preview |")
+    print("| --- | --- | --- |")
+    for kind, (totals, computes) in refresh.items():
+        print(f"| {labels[kind]} | {milliseconds(totals)} | {milliseconds(computes)} |")
     return 0
 
 
