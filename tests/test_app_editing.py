@@ -187,3 +187,33 @@ async def test_side_panel_fits_80_columns(small):
         for line in summary_lines(app):
             assert len(line) <= room
             assert line.rstrip().endswith(" pt")
+
+
+async def test_dead_mark_follows_rule_name(small):
+    policy_path, sample_path = small
+    app = RoutebookApp(policy_path, sample_path, cursor_blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await side_panel(pilot, app)
+        editor = app.screen.query_one("#editor", TextArea)
+        editor.text = editor.text.replace("{in: [silver, bronze]}", "platinum")
+        await wait_for(
+            pilot,
+            lambda: rule_labels(app)[1].endswith("DEAD"),
+            what="the rule that matches nothing marked dead",
+        )
+
+        # An invalid rule first: the preview is stale, and its rules now sit
+        # one place lower in the text.
+        row = editor.text.split("\n").index("  - name: gold-stays-strong")
+        editor.insert("  - {name: x, when: {tier: gold}, route: nope}\n", (row, 0))
+        await wait_for(
+            pilot,
+            lambda: len(rule_labels(app)) == 3 and app.preview_stale,
+            what="the outline of the invalid text",
+        )
+
+        labels = rule_labels(app)
+        assert not labels[0].endswith("DEAD")
+        assert not labels[1].endswith("DEAD")
+        assert labels[2].endswith("DEAD")
+        assert "others-go-fast" in labels[2]

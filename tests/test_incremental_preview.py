@@ -302,3 +302,37 @@ checks:
         policy = policy_of(base.replace("LIMIT", str(limit)))
         preview, _ = session.compute(policy)
         assert everything(preview) == everything(compute_preview(policy, requests))
+
+
+def test_uncounted_parts_warning_per_preview(tmp_path):
+    """A message part left out of token counts is counted once per preview."""
+    record = {
+        "id": "img-1",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is in this picture?"},
+                    {"type": "image_url", "image_url": {"url": "data:,x"}},
+                ],
+            }
+        ],
+        "metadata": {"task_type": "faq"},
+        "outputs": {
+            "openai/gpt-4o": {"text": "A cat.", "grade": 1},
+            "openai/gpt-4o-mini": {"text": "A dog.", "grade": 0},
+        },
+    }
+    sample = tmp_path / "image.jsonl"
+    sample.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    requests = load_sample(sample).requests
+    session = PreviewSession(requests)
+    all_strong = POLICY_TEXT.replace("route: fast", "route: strong")
+
+    for text in (POLICY_TEXT, all_strong, POLICY_TEXT, all_strong):
+        policy = policy_of(text)
+        preview, _ = session.compute(policy)
+        fresh = compute_preview(policy, requests)
+        parts = [w for w in preview.warnings if "message part" in w]
+        assert parts == [w for w in fresh.warnings if "message part" in w]
+        assert len(parts) == 1

@@ -65,6 +65,15 @@ class CostModel:
         else:
             self.unpriced[model] += 1
 
+    def count_reused(self, request, model: str, cost: float | None) -> None:
+        """Count the warnings of a cost that request_cost returned earlier, again."""
+        if cost is None:
+            self.count_unknown(model)
+            return
+        output = request.outputs.get(model)
+        if output.prompt_tokens is None and request.messages is not None:
+            self._note_uncounted(request, model)
+
     def _note_uncounted(self, request, model: str) -> None:
         from .tokens import count_request_tokens
 

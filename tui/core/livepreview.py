@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,31 +26,42 @@ from .router import Router
 class ReusedCosts:
     """A CostModel whose per-request costs are kept across previews.
 
-    `start_run` clears the counters behind `warnings()`, and a reused cost of
-    None counts again, so each preview's warnings describe that preview alone.
+    `start_run` clears the counters behind `warnings()`. A reused cost counts
+    again what it counted when it was computed (an unknown cost, message parts
+    left out of the token count), so each preview's warnings describe that
+    preview alone.
     """
 
     def __init__(self, policy: Any):
         self.model = CostModel(policy)
-        self._costs: dict[tuple[int, str], float | None] = {}
+        # (id of the request, model) -> (cost, message parts it left uncounted).
+        self._costs: dict[tuple[int, str], tuple[float | None, Counter | None]] = {}
 
     def start_run(self) -> None:
         self.model.unpriced.clear()
         self.model.missing_output.clear()
+        self.model.uncounted_parts.clear()
 
     def request_cost(self, request: Any, model: str) -> float | None:
         key = (id(request), model)
-        if key not in self._costs:
-            self._costs[key] = self.model.request_cost(request, model)
-            return self._costs[key]
+        stored = self._costs.get(key)
+        if stored is None:
+            parts = self.model.uncounted_parts
+            before = Counter(parts) if request.messages is not None else None
+            cost = self.model.request_cost(request, model)
+            noted = None if before is None else (parts - before) or None
+            self._costs[key] = (cost, noted)
+            return cost
 
-        cost = self._costs[key]
+        cost, noted = stored
         if cost is None:
             self.model.count_unknown(model)
+        elif noted:
+            self.model.uncounted_parts.update(noted)
         return cost
 
-    def count_unknown(self, model: str) -> None:
-        self.model.count_unknown(model)
+    def count_reused(self, request: Any, model: str, cost: float | None) -> None:
+        self.request_cost(request, model)
 
     def warnings(self) -> list[str]:
         return self.model.warnings()

@@ -624,11 +624,14 @@ class _RoutingPass:
                 routed_cost = last.routed_cost
                 baseline_grade = last.baseline_grade
                 routed_grade = last.routed_grade
-                # Counted as request_cost counts the unknown costs it returns.
-                if baseline_cost is None:
-                    costs.count_unknown(baseline_model)
-                if routed_cost is None and model != baseline_model:
-                    costs.count_unknown(model)
+                # Warnings count what request_cost would count: unknown costs,
+                # and message parts left out of the token count.
+                if baseline_cost is None or request.messages is not None:
+                    costs.count_reused(request, baseline_model, baseline_cost)
+                if model != baseline_model and (
+                    routed_cost is None or request.messages is not None
+                ):
+                    costs.count_reused(request, model, routed_cost)
                 if last.rule_index == index and last.alias == alias:
                     row = last
                 else:

@@ -197,13 +197,28 @@ class PolicyScreen(RoutebookScreen):
     def _show_outline(self, doc: Any) -> None:
         from tui.core.editing import outline
 
-        dead = {}
+        self.query_one("#outline").show(outline(doc), self._dead_rules(doc))
+
+    def _dead_rules(self, doc: Any) -> dict[int, str]:
+        """Map each rule of `doc` that the preview found dead to its mark.
+
+        Rules are matched by name, because a stale preview comes from an
+        earlier text whose rules may sit at other positions.
+        """
         preview = self.state.preview
-        if preview is not None:
-            for index, rule in enumerate(preview.rules[:-1]):
-                if rule.status != "ok":
-                    dead[index] = "DEAD"
-        self.query_one("#outline").show(outline(doc), dead)
+        if preview is None:
+            return {}
+        # The last row of the rule table is the default, never dead.
+        dead_names = {rule.name for rule in preview.rules[:-1] if rule.status != "ok"}
+        written = doc.get("rules") if isinstance(doc, dict) else None
+        if not isinstance(written, list):
+            return {}
+        dead = {}
+        for index, rule in enumerate(written):
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if isinstance(name, str) and name in dead_names:
+                dead[index] = "DEAD"
+        return dead
 
     def _show_preview(self, preview: Any, changed: bool) -> None:
         if preview is None:
@@ -393,7 +408,7 @@ class PolicyScreen(RoutebookScreen):
 
 
 def _line_count(console: Any, content: Any, width: int) -> int:
-    """The lines a Static's content wraps to at `width` cells; 0 when unknown."""
+    """Count the lines a Static's content wraps to at `width` cells (0: unknown)."""
     if width <= 0:
         return 0
     text = content if isinstance(content, Text) else Text(str(content))

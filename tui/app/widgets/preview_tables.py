@@ -193,6 +193,7 @@ class SegmentSummary(OptionList):
                 Text(f"{row.dimension}={fmt_value(row.value)}"),
                 Text(fmt_points(row.stats.regression)),
                 Text(fmt_points(row.max_regression)),
+                Text(fmt_value(row.value)),
             ]
             rows.append((key, cells))
         if rows == self._rows and self._width == self._available():
@@ -215,12 +216,13 @@ class SegmentSummary(OptionList):
     def _draw(self) -> None:
         self._width = width = self._available()
         labels = list(self.COLUMNS)
-        rows = self._rows or []
+        rows = [(key, cells[:4]) for key, cells in self._rows or []]
         if 0 < width < NARROW_SUMMARY:
-            # Narrow: the budget goes (the Preview screen shows it) and a long
-            # status word is cut short, so the segment name keeps some room.
+            # Narrow: the budget goes (the Preview screen shows it), a long
+            # status word is cut short, and a segment shows its value alone,
+            # so that the value stays readable.
             labels = [*labels[:2], "regr."]
-            rows = [(key, _narrow(cells)) for key, cells in rows]
+            rows = [(key, _narrow(cells)) for key, cells in self._rows or []]
         widths = [len(label) for label in labels]
         for _, cells in rows:
             widths = [
@@ -250,7 +252,7 @@ class SegmentSummary(OptionList):
             self.highlighted = min(keep, len(lines) - 1)
 
     def segment_at(self, index: int | None) -> tuple[str | None, Any] | None:
-        """The (dimension, value) of the segment on line `index`, if any."""
+        """Return the (dimension, value) of the segment on line `index`, if any."""
         if index is None or not 0 <= index < len(self.keys):
             return None
         return self.segments.get(self.keys[index])
@@ -261,12 +263,13 @@ NARROW_SUMMARY = 44
 
 
 def _narrow(cells: list[Text]) -> list[Text]:
+    """Status (cut to six letters and a dot), segment value and regression."""
     status = cells[0]
     if status.cell_len > 6:
         status = status.copy()
         status.truncate(6)
         status.append(".")
-    return [status, cells[1], cells[2]]
+    return [status, cells[4], cells[2]]
 
 
 def _line(cells: list[Text], widths: list[int], limit: int) -> Text:
