@@ -14,8 +14,8 @@
    reused. For each the script takes the time until the frame showing the new
    preview has been drawn, and the part of it spent computing the preview.
    Before the timed edits, one untimed edit makes the text differ from the
-   saved file, as it does while someone types; the first edit after a save
-   also redraws the title.
+   saved file, as it does while someone types. That keeps the redraw of the
+   title, which only the first edit after a save needs, out of the timings.
 
 Prints a Markdown section to paste into docs/benchmarks.md.
 """
@@ -150,9 +150,9 @@ async def drawn(pilot, paints: list[float]) -> float:
     return paints[-1]
 
 
-# The edits timed, each made on one line of the bundled policy: the route of
-# the first rule that routes to the fast model, the prompt limit of the first
-# rule that has one, and a comment line the benchmark adds at the top.
+# The timed edits, each on one line of the bundled policy. They change the
+# route of the first rule that routes to the fast model, the prompt limit of
+# the first rule that has one, and a comment line the benchmark adds on top.
 COMMENT = "# edited by the benchmark"
 EDITS = {
     "route": ("    route: fast", ("    route: strong", "    route: fast")),

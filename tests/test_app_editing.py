@@ -116,6 +116,10 @@ def rule_labels(app) -> list[str]:
     return [str(node.label) for node in rules.children]
 
 
+def outline_leaves(outline) -> list:
+    return [node for section in outline.root.children for node in section.children]
+
+
 async def side_panel(pilot, app) -> str:
     """Wait for the first preview in the side panel; return the summary's header."""
     await wait_for(
@@ -134,9 +138,7 @@ async def test_side_panel_follows_edit(small):
         assert header.split() == ["status", "segment", "regression", "budget"]
         assert rule_labels(app)[1].endswith("→ fast")
         outline = app.screen.query_one("#outline")
-        leaves = [
-            node for section in outline.root.children for node in section.children
-        ]
+        leaves = outline_leaves(outline)
 
         editor = app.screen.query_one("#editor", TextArea)
         row = editor.text.split("\n").index("    route: fast")
@@ -156,9 +158,7 @@ async def test_side_panel_follows_edit(small):
         )
 
         # The outline changed its labels in place: the same nodes, new text.
-        assert [
-            node for section in outline.root.children for node in section.children
-        ] == leaves
+        assert outline_leaves(outline) == leaves
         segments = {row.value: row for row in app.preview.segments}
         for line in summary_lines(app):
             status, label, regression, unit, budget, _ = line.split()

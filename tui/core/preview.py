@@ -12,7 +12,6 @@ import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from .conditions import Combine, FieldRef
@@ -20,7 +19,7 @@ from .evaluate import compile_getters, compile_match_mask
 from .features import RequestFeatures
 from .policy import Policy
 from .router import Router
-from .stats import Columns, GroupStats, status_for
+from .stats import Columns, GroupStats, pick, status_for
 
 
 @dataclass(slots=True)
@@ -362,11 +361,11 @@ class _Checker:
 
 
 class _SampleLayer:
-    """What the rules do not change, for one sample: kept while the policy is edited.
+    """The part of a sample's preview that no rule edit changes, kept across edits.
 
-    That is each request's derived features, segment values, tenant and check
-    results, which requests fall in each segment, the check counts of each
-    segment, and which requests each rule's condition matches. A rule
+    It holds each request's derived features, segment values, tenant and check
+    results, the requests of each segment, the check counts of each segment,
+    and which requests each rule's condition matches. A rule
     edit re-evaluates only the conditions that changed. The layer is rebuilt
     when anything it depends on changes: the segments, the exposure field, the
     tokenizer or the check settings.
@@ -418,7 +417,7 @@ class _SampleLayer:
         self._last_pass: tuple[tuple, Any] | None = None
 
     def last_pass(self, key: tuple) -> Any:
-        """The last routing pass over this layer made with `key`, if kept."""
+        """Return the last routing pass over this layer made with `key`, if kept."""
         if self._last_pass is None or self._last_pass[0] != key:
             return None
         return self._last_pass[1]
@@ -468,8 +467,8 @@ class _SampleLayer:
         for bit, (_, matches) in enumerate(columns):
             flag = 1 << bit
             masks = [
-                mask | flag if held else mask
-                for mask, held in zip(masks, matches, strict=True)
+                mask | flag if matched else mask
+                for mask, matched in zip(masks, matches, strict=True)
             ]
         self._masks = (keys, masks)
         return masks
@@ -705,13 +704,13 @@ class _RoutingPass:
         """
         previous = self.previous
         if previous is not None and group in previous.sums:
-            flags = self.changed if members is None else _pick(self.changed, members)
+            flags = self.changed if members is None else pick(self.changed, members)
             if not any(flags):
                 stats = self.sums[group] = previous.sums[group]
                 return stats
 
         if self.columns is None:
-            self.columns = Columns.build(
+            self.columns = Columns(
                 self.layer.weights,
                 self.aliases,
                 self.baseline_grades,
@@ -725,14 +724,7 @@ class _RoutingPass:
         return stats
 
     def members(self, members: list[int]) -> list[RoutedRequest]:
-        return list(_pick(self.rows, members))
-
-
-def _pick(items: list, indexes: list[int]) -> Sequence:
-    """The items at these indexes, in their order."""
-    if len(indexes) == 1:
-        return [items[indexes[0]]]
-    return itemgetter(*indexes)(items) if indexes else []
+        return list(pick(self.rows, members))
 
 
 def _direct_ref(ref: FieldRef) -> FieldRef:

@@ -10,9 +10,20 @@ from operator import itemgetter, mul, sub
 from typing import Any
 
 
+def pick(items: Sequence, indexes: Sequence[int]) -> Sequence:
+    """Return the items at these indexes, in the order of the indexes."""
+    if len(indexes) == 1:
+        return [items[indexes[0]]]
+    return itemgetter(*indexes)(items) if indexes else []
+
+
 @dataclass(slots=True)
 class Columns:
-    """Requests as parallel sequences, one item per request, in sample order."""
+    """Requests as parallel sequences, one item per request, in sample order.
+
+    The flags (`graded`, `baseline_known`, `routed_known`, `unit_weights`)
+    are worked out from the grades, costs and weights unless given.
+    """
 
     weights: Sequence[float]
     aliases: Sequence[str]
@@ -20,44 +31,31 @@ class Columns:
     routed_grades: Sequence[float | None]
     baseline_costs: Sequence[float | None]
     routed_costs: Sequence[float | None]
-    graded: Sequence[bool]  # both grades are known
-    baseline_known: Sequence[bool]
-    routed_known: Sequence[bool]
+    graded: Sequence[bool] | None = None  # both grades are known
+    baseline_known: Sequence[bool] | None = None
+    routed_known: Sequence[bool] | None = None
     # Every weight is 1.0, so a weighted sum is the plain sum of its values,
     # exactly: multiplying by 1.0 changes no float.
-    unit_weights: bool = False
+    unit_weights: bool | None = None
 
-    @classmethod
-    def build(
-        cls,
-        weights,
-        aliases,
-        baseline_grades,
-        routed_grades,
-        baseline_costs,
-        routed_costs,
-    ) -> Columns:
-        """Columns with the flags worked out from the grades and costs."""
-        graded = [
-            baseline is not None and routed is not None
-            for baseline, routed in zip(baseline_grades, routed_grades, strict=True)
-        ]
-        return cls(
-            weights,
-            aliases,
-            baseline_grades,
-            routed_grades,
-            baseline_costs,
-            routed_costs,
-            graded,
-            [cost is not None for cost in baseline_costs],
-            [cost is not None for cost in routed_costs],
-            all(weight == 1.0 for weight in weights),
-        )
+    def __post_init__(self) -> None:
+        if self.graded is None:
+            self.graded = [
+                baseline is not None and routed is not None
+                for baseline, routed in zip(
+                    self.baseline_grades, self.routed_grades, strict=True
+                )
+            ]
+        if self.baseline_known is None:
+            self.baseline_known = [cost is not None for cost in self.baseline_costs]
+        if self.routed_known is None:
+            self.routed_known = [cost is not None for cost in self.routed_costs]
+        if self.unit_weights is None:
+            self.unit_weights = all(weight == 1.0 for weight in self.weights)
 
     @classmethod
     def of_rows(cls, rows) -> Columns:
-        return cls.build(
+        return cls(
             [row.request.weight for row in rows],
             [row.alias for row in rows],
             [row.baseline_grade for row in rows],
@@ -67,18 +65,8 @@ class Columns:
         )
 
     def pick(self, indexes: Sequence[int]) -> Columns:
-        """The requests at these indexes, in the order given."""
-        unit = self.unit_weights
-        if len(indexes) == 1:
-            index = indexes[0]
-            return Columns(*([field[index]] for field in self._fields()), unit)
-        if not indexes:
-            return Columns(*([] for _ in self._fields()), unit)
-        getter = itemgetter(*indexes)
-        return Columns(*(getter(field) for field in self._fields()), unit)
-
-    def _fields(self) -> tuple[Sequence, ...]:
-        return (
+        """Return the requests at these indexes, in the order of the indexes."""
+        fields = (
             self.weights,
             self.aliases,
             self.baseline_grades,
@@ -89,6 +77,7 @@ class Columns:
             self.baseline_known,
             self.routed_known,
         )
+        return Columns(*(pick(field, indexes) for field in fields), self.unit_weights)
 
 
 # Two-sided 95% quantile of the standard normal distribution.

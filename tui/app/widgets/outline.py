@@ -52,7 +52,8 @@ class PolicyOutline(Tree):
 
         The outline is shown after every check and every preview. When the
         sections and the number of entries in each stay the same, only the
-        labels that changed are redrawn; a rebuild lays out the whole screen.
+        labels that changed are redrawn, because a rebuild lays out the whole
+        screen.
         """
         content = (list(entries), dict(dead_rules))
         if content == self._content and self.keep_rule is None:
